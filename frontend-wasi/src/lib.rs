@@ -1,0 +1,1 @@
+//! wasm32-wasip2 frontend (its own issue).

@@ -1,0 +1,1 @@
+//! multipart (in progress)
