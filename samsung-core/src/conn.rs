@@ -1,0 +1,1078 @@
+//! One camera connection: request framing, endpoint dispatch, body
+//! streaming, and the single response.
+//!
+//! A [`Connection`] handles exactly one request and one response, then the
+//! frontend closes the socket (every answer carries `Connection: close`, as
+//! the reference's; PROTOCOL.md §6.2). Bytes after the request are ignored.
+//! See the crate documentation for the run loop.
+
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::ClientAddr;
+use crate::hotspot::{self, CheckHost};
+use crate::http::{self, HttpError, Method, Reply, RequestHead, Version};
+use crate::multipart::{self, MultipartEvent, MultipartParser};
+use crate::sns::{self, Bridge, Email, TransferId, Upload};
+use crate::time::Instant;
+use crate::xml::{self, AuthMethod, EmailMessage, MediaKind};
+
+/// The smallest buffer [`Connection::poll_transmit`] is guaranteed to fit
+/// every response into; every answer is built to stay below one TCP segment.
+pub const MIN_TRANSMIT_BUF: usize = 2048;
+
+/// What a request was, for logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// A connectivity check (`GET /` on a check host).
+    Hotspot(CheckHost),
+    /// The landing page (`GET /` on any other host).
+    Landing,
+    /// ST1000 `GET /security/sso/initialize/time`.
+    Time,
+    /// ST1000 `GET /social/columbus/serviceproviders/list` (unsupported).
+    ServiceList,
+    /// NX300 AllShare `POST /security/sso/userprofiles/authentication/emailid` (unsupported).
+    AllShare,
+    /// `POST /social/columbus/email`.
+    Email,
+    /// `GET /social/columbus/email` (the reference redirects to `/`).
+    EmailPage,
+    /// `POST /<site>/auth`.
+    Auth,
+    /// `POST /<site>/photo`.
+    Photo,
+    /// `POST /<site>/video`.
+    Video,
+    /// `PUT /upload/<key>/<file>`.
+    Upload,
+    /// Anything else.
+    Unknown,
+}
+
+impl Endpoint {
+    /// A short name for log lines.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Endpoint::Hotspot(CheckHost::Gld) => "hotspot-gld",
+            Endpoint::Hotspot(CheckHost::Yahoo) => "hotspot-yahoo",
+            Endpoint::Hotspot(CheckHost::Msn) => "hotspot-msn",
+            Endpoint::Landing => "landing",
+            Endpoint::Time => "time",
+            Endpoint::ServiceList => "service-list",
+            Endpoint::AllShare => "allshare-login",
+            Endpoint::Email => "email",
+            Endpoint::EmailPage => "email-page",
+            Endpoint::Auth => "auth",
+            Endpoint::Photo => "photo",
+            Endpoint::Video => "video",
+            Endpoint::Upload => "upload",
+            Endpoint::Unknown => "unknown",
+        }
+    }
+}
+
+/// A binary part of an e-mail that is starting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The e-mail this attachment belongs to.
+    pub transfer: TransferId,
+    /// 0-based position among the e-mail's attachments.
+    pub index: usize,
+    /// Sanitised file name (never a path).
+    pub file_name: String,
+    /// Normalised part content type (`image/jpeg`, `image/pjpeg`, …).
+    pub content_type: Option<String>,
+}
+
+/// Why a transfer's data must be thrown away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AbortReason {
+    /// The connection closed before the body was complete.
+    Truncated,
+    /// The body stalled for longer than the body timeout.
+    TimedOut,
+    /// The request was refused after data had been delivered (sender not
+    /// allowed, malformed multipart, missing alt texts, …).
+    Refused,
+}
+
+/// What a connection asks of its frontend.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Event<'a> {
+    /// A social upload begins: open a temporary file for it.
+    UploadStart(Upload),
+    /// An e-mail attachment begins (attachments of one e-mail follow each other).
+    AttachmentStart(Attachment),
+    /// Bytes of the current upload or attachment, in order.
+    Data {
+        /// The upload or e-mail.
+        transfer: TransferId,
+        /// The bytes (borrowed from the input or the connection).
+        data: &'a [u8],
+    },
+    /// The current attachment is complete.
+    AttachmentEnd {
+        /// The e-mail.
+        transfer: TransferId,
+    },
+    /// The upload's body is complete: store it durably, then call
+    /// [`Connection::handle_stored`]; only then is the camera answered.
+    UploadComplete {
+        /// The upload.
+        transfer: TransferId,
+    },
+    /// The e-mail is complete and accepted: store and queue it, then call
+    /// [`Connection::handle_stored`].
+    EmailComplete(Email),
+    /// Discard everything received for this transfer: no file may remain.
+    Aborted {
+        /// The upload or e-mail.
+        transfer: TransferId,
+        /// Why.
+        reason: AbortReason,
+    },
+}
+
+/// A short record of the request for the frontend's log line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestSummary {
+    /// What the request was.
+    pub endpoint: Endpoint,
+    /// Request method.
+    pub method: Method,
+    /// Host (lowercased), if any.
+    pub host: Option<String>,
+    /// Path (no query).
+    pub path: String,
+    /// User-Agent (the model hint).
+    pub user_agent: Option<String>,
+    /// The answer's status, once known.
+    pub status: Option<u16>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum XmlEndpoint {
+    Auth,
+    Announce(MediaKind),
+    AllShare,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PartKind {
+    None,
+    Message,
+    Binary,
+    Skip,
+}
+
+#[derive(Debug)]
+struct EmailSink {
+    transfer: TransferId,
+    parser: MultipartParser,
+    part: PartKind,
+    message_buf: Vec<u8>,
+    message: Option<EmailMessage>,
+    refused: Option<Reply>,
+    attachments: usize,
+    ended: bool,
+    /// Bytes of a `Data` event that came from the parser's own carry.
+    chunk: Vec<u8>,
+}
+
+#[derive(Debug)]
+enum Sink {
+    /// Drain the body, then answer.
+    Discard(Reply),
+    Xml {
+        buf: Vec<u8>,
+        endpoint: XmlEndpoint,
+        site: String,
+    },
+    Upload(Upload),
+    Email(alloc::boxed::Box<EmailSink>),
+}
+
+#[derive(Debug)]
+enum Phase {
+    Head,
+    Body { remaining: u64, sink: Sink },
+    Waiting(Waiting),
+    Respond(Reply),
+    Sent,
+    Closed,
+}
+
+#[derive(Debug)]
+enum Waiting {
+    Upload(Upload),
+    Email(TransferId),
+}
+
+/// What one step decided to hand out; has no borrows, so the step can
+/// mutate freely and the borrowed [`Event`] is built at the very end.
+enum Outcome {
+    Nothing(usize),
+    Owned(usize, Event<'static>),
+    InputData(usize, TransferId, core::ops::Range<usize>),
+    ChunkData(usize, TransferId),
+}
+
+/// The state of one camera connection. See the crate docs for the run loop.
+#[derive(Debug)]
+pub struct Connection {
+    client: ClientAddr,
+    started: Instant,
+    last_input: Instant,
+    received_any: bool,
+    phase: Phase,
+    head_buf: Vec<u8>,
+    version: Version,
+    head_only: bool,
+    events: VecDeque<Event<'static>>,
+    summary: Option<RequestSummary>,
+}
+
+impl Connection {
+    /// A new connection from `client`, accepted at `now`.
+    pub fn new(client: ClientAddr, now: Instant) -> Self {
+        Connection {
+            client,
+            started: now,
+            last_input: now,
+            received_any: false,
+            phase: Phase::Head,
+            head_buf: Vec::new(),
+            version: Version::Http11,
+            head_only: false,
+            events: VecDeque::new(),
+            summary: None,
+        }
+    }
+
+    /// Feeds received bytes. Returns how many were consumed and at most one
+    /// event. Call again with the unconsumed rest — and once more with an
+    /// empty slice after any event — until it returns no event with
+    /// everything consumed. Bytes after the request are consumed and ignored.
+    pub fn handle_input<'a>(
+        &'a mut self,
+        bridge: &mut Bridge,
+        now: Instant,
+        input: &'a [u8],
+    ) -> (usize, Option<Event<'a>>) {
+        if !input.is_empty() {
+            self.last_input = now;
+            self.received_any = true;
+        }
+        match self.step(bridge, now, input) {
+            Outcome::Nothing(n) => (n, None),
+            Outcome::Owned(n, ev) => (n, Some(ev)),
+            Outcome::InputData(n, transfer, range) => (
+                n,
+                Some(Event::Data {
+                    transfer,
+                    data: input.get(range).unwrap_or(&[]),
+                }),
+            ),
+            Outcome::ChunkData(n, transfer) => {
+                let data = match &self.phase {
+                    Phase::Body {
+                        sink: Sink::Email(e),
+                        ..
+                    } => e.chunk.as_slice(),
+                    _ => &[],
+                };
+                (n, Some(Event::Data { transfer, data }))
+            }
+        }
+    }
+
+    /// The peer closed its sending side (or the connection broke).
+    pub fn handle_eof(&mut self, bridge: &mut Bridge, now: Instant) {
+        match core::mem::replace(&mut self.phase, Phase::Closed) {
+            Phase::Body { sink, .. } => self.abort_sink(bridge, now, sink, AbortReason::Truncated),
+            // The frontend is storing: let it finish; the answer goes nowhere.
+            waiting @ Phase::Waiting(_) => self.phase = waiting,
+            respond @ Phase::Respond(_) => self.phase = respond,
+            _ => {}
+        }
+    }
+
+    /// When [`Connection::handle_timeout`] must be called: the head deadline
+    /// while the head is incomplete, the idle deadline while a body streams.
+    #[must_use]
+    pub fn poll_timeout(&self, bridge: &Bridge) -> Option<Instant> {
+        let limits = &bridge.config().limits;
+        match self.phase {
+            Phase::Head => Some(self.started + limits.head_timeout),
+            Phase::Body { .. } => Some(self.last_input + limits.body_idle_timeout),
+            _ => None,
+        }
+    }
+
+    /// Applies the deadline of [`Connection::poll_timeout`] if it has passed.
+    pub fn handle_timeout(&mut self, bridge: &mut Bridge, now: Instant) {
+        let Some(deadline) = self.poll_timeout(bridge) else {
+            return;
+        };
+        if now < deadline {
+            return;
+        }
+        match core::mem::replace(&mut self.phase, Phase::Closed) {
+            Phase::Head if !self.received_any => {}
+            Phase::Head => self.respond(Reply::error(408, "Request head timeout")),
+            Phase::Body { sink, .. } => {
+                self.abort_sink(bridge, now, sink, AbortReason::TimedOut);
+                self.respond(Reply::error(408, "Request body timeout"));
+            }
+            other => self.phase = other,
+        }
+    }
+
+    /// The frontend has durably stored (`stored == true`) or failed to store
+    /// the transfer of an `UploadComplete` / `EmailComplete` event; the
+    /// camera's answer becomes ready.
+    pub fn handle_stored(
+        &mut self,
+        bridge: &mut Bridge,
+        now: Instant,
+        transfer: TransferId,
+        stored: bool,
+    ) {
+        let matches = match &self.phase {
+            Phase::Waiting(Waiting::Upload(u)) => u.transfer == transfer,
+            Phase::Waiting(Waiting::Email(t)) => *t == transfer,
+            _ => false,
+        };
+        if !matches {
+            return;
+        }
+        if let Phase::Waiting(Waiting::Upload(u)) = &self.phase {
+            bridge.end_upload(u, stored, now);
+        }
+        self.respond(if stored {
+            sns::succ_reply()
+        } else {
+            Reply::error(500, "Could not store the upload")
+        });
+    }
+
+    /// The next event not tied to input (aborts after EOF or timeout).
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event<'static>> {
+        self.events.pop_front()
+    }
+
+    /// Renders the answer into `buf` (at least [`MIN_TRANSMIT_BUF`] bytes)
+    /// once it is ready; write it with one write, then close. Returns `None`
+    /// while there is nothing to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self, buf: &mut [u8]) -> Option<usize> {
+        if !matches!(self.phase, Phase::Respond(_)) {
+            return None;
+        }
+        let Phase::Respond(mut reply) = core::mem::replace(&mut self.phase, Phase::Sent) else {
+            return None;
+        };
+        if self.head_only {
+            reply.body.clear();
+        }
+        match reply.render(self.version, buf) {
+            Ok(n) => Some(n),
+            Err(_) => Reply::error(500, "Response too large")
+                .render(self.version, buf)
+                .ok(),
+        }
+    }
+
+    /// Whether the connection is finished: the answer was handed out (or
+    /// none will be) and the frontend should close the socket.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.phase, Phase::Sent | Phase::Closed)
+    }
+
+    /// What the request was and how it was answered, for the log line.
+    pub fn summary(&self) -> Option<&RequestSummary> {
+        self.summary.as_ref()
+    }
+
+    /// The client this connection serves.
+    pub fn client(&self) -> ClientAddr {
+        self.client
+    }
+
+    fn respond(&mut self, reply: Reply) {
+        if let Some(s) = self.summary.as_mut() {
+            s.status = Some(reply.status);
+        }
+        self.phase = Phase::Respond(reply);
+    }
+
+    fn abort_sink(&mut self, bridge: &mut Bridge, now: Instant, sink: Sink, reason: AbortReason) {
+        match sink {
+            Sink::Upload(u) => {
+                bridge.end_upload(&u, false, now);
+                self.events.push_back(Event::Aborted {
+                    transfer: u.transfer,
+                    reason,
+                });
+            }
+            Sink::Email(e) if e.attachments > 0 || e.part == PartKind::Binary => {
+                self.events.push_back(Event::Aborted {
+                    transfer: e.transfer,
+                    reason,
+                });
+            }
+            _ => {}
+        }
+    }
+
+    fn step(&mut self, bridge: &mut Bridge, now: Instant, input: &[u8]) -> Outcome {
+        match &mut self.phase {
+            Phase::Head => self.step_head(bridge, now, input),
+            Phase::Body { .. } => self.step_body(bridge, now, input),
+            _ => Outcome::Nothing(input.len()),
+        }
+    }
+
+    fn step_head(&mut self, bridge: &mut Bridge, now: Instant, input: &[u8]) -> Outcome {
+        let (parsed, consumed) = if self.head_buf.is_empty() {
+            match http::parse_head(input) {
+                Ok(Some((head, n))) => (Ok(Some(head)), n),
+                Ok(None) => {
+                    self.head_buf.extend_from_slice(input);
+                    (Ok(None), input.len())
+                }
+                Err(e) => (Err(e), input.len()),
+            }
+        } else {
+            let before = self.head_buf.len();
+            let room = http::MAX_HEAD_LEN.saturating_sub(before);
+            let take = input.len().min(room.max(1));
+            self.head_buf.extend_from_slice(&input[..take]);
+            match http::parse_head(&self.head_buf) {
+                Ok(Some((head, n))) => {
+                    self.head_buf = Vec::new();
+                    (Ok(Some(head)), n.saturating_sub(before))
+                }
+                Ok(None) => (Ok(None), take),
+                Err(e) => (Err(e), input.len()),
+            }
+        };
+        match parsed {
+            Ok(None) => Outcome::Nothing(consumed),
+            Err(e) => {
+                self.head_buf = Vec::new();
+                self.summary = Some(RequestSummary {
+                    endpoint: Endpoint::Unknown,
+                    method: Method::Other,
+                    host: None,
+                    path: String::new(),
+                    user_agent: None,
+                    status: None,
+                });
+                self.respond(Reply::error(e.status(), bad_head_reason(e)));
+                Outcome::Nothing(input.len())
+            }
+            Ok(Some(head)) => match self.start_request(bridge, now, head) {
+                Some(ev) => Outcome::Owned(consumed, ev),
+                None => Outcome::Nothing(consumed),
+            },
+        }
+    }
+
+    fn start_request(
+        &mut self,
+        bridge: &mut Bridge,
+        now: Instant,
+        head: RequestHead,
+    ) -> Option<Event<'static>> {
+        self.version = head.version;
+        self.head_only = head.method == Method::Head;
+        let endpoint = classify(&head);
+        self.summary = Some(RequestSummary {
+            endpoint,
+            method: head.method,
+            host: head.host.clone(),
+            path: head.path.clone(),
+            user_agent: head.user_agent.clone(),
+            status: None,
+        });
+        let length = head.content_length.unwrap_or(0);
+        let limits = bridge.config().limits.clone();
+        let reply_after_body = |conn: &mut Connection, reply: Reply| {
+            if length == 0 {
+                conn.respond(reply);
+            } else if length > limits.max_upload {
+                // Not worth draining; answer now and let the frontend close.
+                conn.respond(Reply::error(413, "Body too large"));
+            } else {
+                conn.phase = Phase::Body {
+                    remaining: length,
+                    sink: Sink::Discard(reply),
+                };
+            }
+        };
+        let site = site_of(&head.path);
+        let allowed = |m: &[Method]| m.contains(&head.method);
+        match endpoint {
+            Endpoint::Hotspot(check) if allowed(&[Method::Get, Method::Head]) => {
+                let reply = bridge.hotspot().answer(check, self.client, now);
+                reply_after_body(self, reply);
+            }
+            Endpoint::Landing if allowed(&[Method::Get, Method::Head]) => {
+                reply_after_body(self, hotspot::landing_reply(head.user_agent.as_deref()));
+            }
+            Endpoint::Time if allowed(&[Method::Get, Method::Head]) => {
+                reply_after_body(self, sns::time_reply(now.as_millis()));
+            }
+            Endpoint::ServiceList => reply_after_body(
+                self,
+                Reply::error(501, "ST1000 service list is not supported"),
+            ),
+            Endpoint::EmailPage if allowed(&[Method::Get, Method::Head]) => {
+                let mut reply = Reply::html(302, "");
+                reply.headers.push(("Location", String::from("/")));
+                reply_after_body(self, reply);
+            }
+            Endpoint::Auth | Endpoint::Photo | Endpoint::Video | Endpoint::AllShare
+                if head.method == Method::Post =>
+            {
+                let xml_endpoint = match endpoint {
+                    Endpoint::Auth => XmlEndpoint::Auth,
+                    Endpoint::Photo => XmlEndpoint::Announce(MediaKind::Photo),
+                    Endpoint::Video => XmlEndpoint::Announce(MediaKind::Video),
+                    _ => XmlEndpoint::AllShare,
+                };
+                if endpoint != Endpoint::AllShare && !sns::SITES.contains(&site) {
+                    reply_after_body(self, Reply::error(404, "Unknown site"));
+                } else if length == 0 {
+                    self.respond(Reply::error(400, "Empty POST payload"));
+                } else if length > limits.max_xml as u64 {
+                    reply_after_body(self, Reply::error(413, "XML request too large"));
+                } else {
+                    self.phase = Phase::Body {
+                        remaining: length,
+                        sink: Sink::Xml {
+                            buf: Vec::new(),
+                            endpoint: xml_endpoint,
+                            site: String::from(site),
+                        },
+                    };
+                }
+            }
+            Endpoint::Email if head.method == Method::Post => {
+                let boundary = head
+                    .content_type
+                    .as_deref()
+                    .and_then(multipart::boundary_from_content_type);
+                let parser = boundary.and_then(|b| MultipartParser::new(b).ok());
+                match parser {
+                    None => reply_after_body(self, Reply::error(400, "Not a multipart body")),
+                    Some(_) if length > limits.max_upload => {
+                        self.respond(Reply::error(413, "E-mail too large"));
+                    }
+                    Some(parser) => {
+                        let transfer = bridge.next_transfer();
+                        self.phase = Phase::Body {
+                            remaining: length,
+                            sink: Sink::Email(alloc::boxed::Box::new(EmailSink {
+                                transfer,
+                                parser,
+                                part: PartKind::None,
+                                message_buf: Vec::new(),
+                                message: None,
+                                refused: None,
+                                attachments: 0,
+                                ended: false,
+                                chunk: Vec::new(),
+                            })),
+                        };
+                        if length == 0 {
+                            return self.finish_body(bridge, now);
+                        }
+                    }
+                }
+            }
+            Endpoint::Upload if head.method == Method::Put => {
+                let (key, name) = upload_target(&head.path).unwrap_or(("", ""));
+                match bridge.begin_upload(key, name, head.content_type.as_deref(), length, now) {
+                    Err(reply) if length > limits.max_upload => self.respond(reply),
+                    Err(reply) => reply_after_body(self, reply),
+                    Ok(upload) => {
+                        let ev = Event::UploadStart(upload.clone());
+                        self.phase = Phase::Body {
+                            remaining: length,
+                            sink: Sink::Upload(upload),
+                        };
+                        return Some(ev);
+                    }
+                }
+            }
+            Endpoint::Unknown => reply_after_body(self, Reply::error(404, "Unknown API")),
+            _ => reply_after_body(self, Reply::error(405, "Method not allowed")),
+        }
+        None
+    }
+
+    fn step_body(&mut self, bridge: &mut Bridge, now: Instant, input: &[u8]) -> Outcome {
+        let Phase::Body { remaining, sink } = &mut self.phase else {
+            return Outcome::Nothing(input.len());
+        };
+        if *remaining == 0 {
+            return match self.finish_body(bridge, now) {
+                Some(ev) => Outcome::Owned(0, ev),
+                None => self.chunk_or_nothing(),
+            };
+        }
+        let take = usize::try_from(*remaining)
+            .unwrap_or(usize::MAX)
+            .min(input.len());
+        let chunk = &input[..take];
+        let max_xml = bridge.config().limits.max_xml;
+        let outcome = match sink {
+            Sink::Discard(_) => Outcome::Nothing(take),
+            Sink::Xml { buf, .. } => {
+                if buf.len() + take > max_xml {
+                    *sink = Sink::Discard(Reply::error(413, "XML request too large"));
+                } else {
+                    buf.extend_from_slice(chunk);
+                }
+                Outcome::Nothing(take)
+            }
+            Sink::Upload(u) => {
+                if take == 0 {
+                    Outcome::Nothing(0)
+                } else {
+                    Outcome::InputData(take, u.transfer, 0..take)
+                }
+            }
+            Sink::Email(e) => email_step(e, bridge, chunk),
+        };
+        let used = match &outcome {
+            Outcome::Nothing(n)
+            | Outcome::Owned(n, _)
+            | Outcome::InputData(n, _, _)
+            | Outcome::ChunkData(n, _) => *n,
+        };
+        *remaining -= used as u64;
+        if *remaining == 0 && matches!(outcome, Outcome::Nothing(_)) {
+            if let Some(ev) = self.finish_body(bridge, now) {
+                return Outcome::Owned(used, ev);
+            }
+            if let Outcome::ChunkData(_, t) = self.chunk_or_nothing() {
+                return Outcome::ChunkData(used, t);
+            }
+        }
+        outcome
+    }
+
+    /// After `finish_body` produced carry data for the e-mail sink.
+    fn chunk_or_nothing(&mut self) -> Outcome {
+        match &self.phase {
+            Phase::Body {
+                sink: Sink::Email(e),
+                ..
+            } if !e.chunk.is_empty() => Outcome::ChunkData(0, e.transfer),
+            _ => Outcome::Nothing(0),
+        }
+    }
+
+    /// The body is complete: decide the answer or hand out the final event.
+    /// For e-mail this is called repeatedly while the parser still yields
+    /// events (its carry data lands in `chunk`).
+    fn finish_body(&mut self, bridge: &mut Bridge, now: Instant) -> Option<Event<'static>> {
+        let phase = core::mem::replace(&mut self.phase, Phase::Closed);
+        let Phase::Body { sink, remaining } = phase else {
+            self.phase = phase;
+            return None;
+        };
+        match sink {
+            Sink::Discard(reply) => self.respond(reply),
+            Sink::Xml {
+                buf,
+                endpoint,
+                site,
+            } => {
+                let reply = xml_reply(bridge, now, endpoint, &site, &buf);
+                self.respond(reply);
+            }
+            Sink::Upload(u) => {
+                let transfer = u.transfer;
+                self.phase = Phase::Waiting(Waiting::Upload(u));
+                return Some(Event::UploadComplete { transfer });
+            }
+            Sink::Email(mut e) => {
+                e.chunk.clear();
+                if !e.ended {
+                    match email_finish_step(&mut e, bridge) {
+                        FinishStep::Event(ev) => {
+                            self.phase = Phase::Body {
+                                remaining,
+                                sink: Sink::Email(e),
+                            };
+                            return Some(ev);
+                        }
+                        FinishStep::Chunk => {
+                            self.phase = Phase::Body {
+                                remaining,
+                                sink: Sink::Email(e),
+                            };
+                            return None;
+                        }
+                        FinishStep::Done => {}
+                    }
+                }
+                return self.conclude_email(bridge, e);
+            }
+        }
+        None
+    }
+
+    fn conclude_email(
+        &mut self,
+        bridge: &mut Bridge,
+        e: alloc::boxed::Box<EmailSink>,
+    ) -> Option<Event<'static>> {
+        let delivered = e.attachments > 0;
+        let refusal = if let Some(reply) = e.refused {
+            Some(reply)
+        } else {
+            match e.message {
+                None => Some(Reply::error(400, "No 'message' part in the e-mail")),
+                Some(message) => match bridge.plan_email(e.transfer, message, e.attachments) {
+                    Ok(email) => {
+                        self.phase = Phase::Waiting(Waiting::Email(e.transfer));
+                        return Some(Event::EmailComplete(email));
+                    }
+                    Err(reply) => Some(reply),
+                },
+            }
+        };
+        if let Some(reply) = refusal {
+            self.respond(reply);
+        }
+        delivered.then_some(Event::Aborted {
+            transfer: e.transfer,
+            reason: AbortReason::Refused,
+        })
+    }
+}
+
+enum FinishStep {
+    Event(Event<'static>),
+    Chunk,
+    Done,
+}
+
+/// One step of the multipart parser over body bytes.
+fn email_step(e: &mut EmailSink, bridge: &Bridge, chunk: &[u8]) -> Outcome {
+    e.chunk.clear();
+    if e.ended {
+        // Epilogue after the close delimiter: ignore.
+        return Outcome::Nothing(chunk.len());
+    }
+    let (n, ev) = match e.parser.feed(chunk) {
+        Ok(r) => r,
+        Err(err) => {
+            e.ended = true;
+            e.refused.get_or_insert_with(|| multipart_refusal(err));
+            return Outcome::Nothing(chunk.len());
+        }
+    };
+    let Some(ev) = ev else {
+        return Outcome::Nothing(n);
+    };
+    match ev {
+        MultipartEvent::Data(d) => {
+            let Some(range) = subslice_range(chunk, d) else {
+                let copy = d.to_vec();
+                return match on_part_data(e, bridge, &copy) {
+                    true => {
+                        e.chunk = copy;
+                        Outcome::ChunkData(n, e.transfer)
+                    }
+                    false => Outcome::Nothing(n),
+                };
+            };
+            if on_part_data(e, bridge, &chunk[range.clone()]) {
+                Outcome::InputData(n, e.transfer, range)
+            } else {
+                Outcome::Nothing(n)
+            }
+        }
+        other => {
+            let other = PartSignal::from(other);
+            match on_part_event(e, bridge, other) {
+                Some(ev) => Outcome::Owned(n, ev),
+                None => Outcome::Nothing(n),
+            }
+        }
+    }
+}
+
+/// Drains the parser's end-of-body events one at a time.
+fn email_finish_step(e: &mut EmailSink, bridge: &Bridge) -> FinishStep {
+    loop {
+        match e.parser.finish() {
+            Err(err) => {
+                e.ended = true;
+                e.refused.get_or_insert_with(|| multipart_refusal(err));
+                return FinishStep::Done;
+            }
+            Ok(None) => {
+                e.ended = true;
+                return FinishStep::Done;
+            }
+            Ok(Some(MultipartEvent::Data(d))) => {
+                let copy = d.to_vec();
+                if on_part_data(e, bridge, &copy) {
+                    e.chunk = copy;
+                    return FinishStep::Chunk;
+                }
+            }
+            Ok(Some(other)) => {
+                let other = PartSignal::from(other);
+                if let Some(ev) = on_part_event(e, bridge, other) {
+                    return FinishStep::Event(ev);
+                }
+            }
+        }
+    }
+}
+
+/// Handles part data; returns whether it is to be handed to the frontend.
+fn on_part_data(e: &mut EmailSink, bridge: &Bridge, data: &[u8]) -> bool {
+    match e.part {
+        PartKind::Binary => e.refused.is_none(),
+        PartKind::Message => {
+            if e.message_buf.len() + data.len() > bridge.config().limits.max_xml {
+                e.refused
+                    .get_or_insert_with(|| Reply::error(413, "E-mail message part too large"));
+                e.part = PartKind::Skip;
+            } else {
+                e.message_buf.extend_from_slice(data);
+            }
+            false
+        }
+        PartKind::None | PartKind::Skip => false,
+    }
+}
+
+/// The multipart events that carry no borrowed data.
+enum PartSignal {
+    Start(multipart::PartHead),
+    End,
+    Finished,
+}
+
+impl From<MultipartEvent<'_>> for PartSignal {
+    fn from(ev: MultipartEvent<'_>) -> Self {
+        match ev {
+            MultipartEvent::PartStart(head) => PartSignal::Start(head),
+            MultipartEvent::PartEnd => PartSignal::End,
+            // Data is handled before conversion; End and stray data end parts.
+            MultipartEvent::End | MultipartEvent::Data(_) => PartSignal::Finished,
+        }
+    }
+}
+
+fn on_part_event(e: &mut EmailSink, bridge: &Bridge, ev: PartSignal) -> Option<Event<'static>> {
+    match ev {
+        PartSignal::Start(head) => {
+            let name = head.name.as_deref().unwrap_or("");
+            if name.eq_ignore_ascii_case("message") && e.message.is_none() {
+                e.part = PartKind::Message;
+                e.message_buf.clear();
+                None
+            } else if name.eq_ignore_ascii_case("binary")
+                || head.file_name.is_some() && !name.eq_ignore_ascii_case("message")
+            {
+                if e.refused.is_some() {
+                    e.part = PartKind::Skip;
+                    return None;
+                }
+                e.part = PartKind::Binary;
+                let index = e.attachments;
+                e.attachments += 1;
+                let file_name = head
+                    .file_name
+                    .as_deref()
+                    .and_then(crate::route::sanitize_file_name)
+                    .unwrap_or_else(|| alloc::format!("attachment-{}.jpg", index + 1));
+                Some(Event::AttachmentStart(Attachment {
+                    transfer: e.transfer,
+                    index,
+                    file_name,
+                    content_type: head.content_type,
+                }))
+            } else {
+                e.part = PartKind::Skip;
+                None
+            }
+        }
+        PartSignal::End => {
+            let part = core::mem::replace(&mut e.part, PartKind::None);
+            match part {
+                PartKind::Binary if e.refused.is_none() => Some(Event::AttachmentEnd {
+                    transfer: e.transfer,
+                }),
+                PartKind::Message => {
+                    let doc = String::from_utf8_lossy(&e.message_buf).into_owned();
+                    e.message_buf = Vec::new();
+                    match xml::parse_email(&doc) {
+                        Ok(m) => {
+                            let sender =
+                                crate::route::parse_address(&m.sender).unwrap_or(m.sender.trim());
+                            if !bridge.config().is_allowed(sender) {
+                                e.refused = Some(Reply::error(401, "Sender not in whitelist"));
+                            }
+                            e.message = Some(m);
+                        }
+                        Err(err) => {
+                            e.refused
+                                .get_or_insert_with(|| Reply::error(400, email_refusal(err)));
+                        }
+                    }
+                    None
+                }
+                _ => None,
+            }
+        }
+        PartSignal::Finished => {
+            e.ended = true;
+            None
+        }
+    }
+}
+
+fn email_refusal(err: xml::XmlError) -> &'static str {
+    match err {
+        xml::XmlError::MissingSender => "E-mail message has no sender",
+        xml::XmlError::NoReceiver => "E-mail message has no receiver",
+        _ => "Malformed e-mail message",
+    }
+}
+
+fn multipart_refusal(err: multipart::MultipartError) -> Reply {
+    match err {
+        multipart::MultipartError::Truncated => Reply::error(400, "Multipart body truncated"),
+        multipart::MultipartError::TooManyParts => Reply::error(413, "Too many parts"),
+        _ => Reply::error(400, "Malformed multipart body"),
+    }
+}
+
+/// Where `inner` lies within `outer`, if it is a subslice of it.
+fn subslice_range(outer: &[u8], inner: &[u8]) -> Option<core::ops::Range<usize>> {
+    let start = (inner.as_ptr() as usize).checked_sub(outer.as_ptr() as usize)?;
+    let end = start.checked_add(inner.len())?;
+    (end <= outer.len()).then_some(start..end)
+}
+
+fn bad_head_reason(e: HttpError) -> &'static str {
+    match e {
+        HttpError::HeadTooLarge => "Request head too large",
+        HttpError::Malformed => "Malformed request",
+        HttpError::BadTarget => "Bad request target",
+        HttpError::BadContentLength => "Bad Content-Length",
+        HttpError::LengthRequired => "Content-Length required (chunked bodies are not supported)",
+        HttpError::BufferTooSmall => "Response too large",
+    }
+}
+
+/// The answer to a complete XML request.
+fn xml_reply(
+    bridge: &mut Bridge,
+    now: Instant,
+    endpoint: XmlEndpoint,
+    site: &str,
+    body: &[u8],
+) -> Reply {
+    let doc = String::from_utf8_lossy(body);
+    if doc.trim().is_empty() {
+        return Reply::error(400, "Empty POST payload");
+    }
+    match endpoint {
+        XmlEndpoint::Auth => {
+            let Ok(req) = xml::parse_auth(&doc) else {
+                return Reply::error(400, "Malformed auth request");
+            };
+            match req.method {
+                AuthMethod::Login => {
+                    if req.oauth || sns::OAUTH_SITES.contains(&site) {
+                        return Reply::error(401, "OAuth not supported");
+                    }
+                    match bridge.login(site, &req, now) {
+                        Ok(key) => sns::login_reply(&key, &bridge.config().screen_name),
+                        Err(_) => Reply::error(401, "Login failed"),
+                    }
+                }
+                AuthMethod::Logout => {
+                    bridge.logout(req.session_key.as_deref());
+                    sns::logout_reply()
+                }
+                AuthMethod::Other => Reply::error(400, "Unsupported auth method"),
+            }
+        }
+        XmlEndpoint::Announce(kind) => match xml::parse_announce(&doc, kind) {
+            Ok(ann) => bridge.announce(site, &ann, now),
+            Err(xml::XmlError::MissingSessionKey) => Reply::error(401, "Session expired"),
+            Err(_) => Reply::error(400, "Malformed announce request"),
+        },
+        XmlEndpoint::AllShare => match xml::parse_user_auth(&doc) {
+            Ok(req) if bridge.config().is_allowed(&req.login_id) => {
+                Reply::error(501, "Samsung account login is not supported")
+            }
+            Ok(_) => Reply::error(401, "Login failed"),
+            Err(_) => Reply::error(400, "Malformed userAuthRequest"),
+        },
+    }
+}
+
+/// `/<site>/…` → `<site>`.
+fn site_of(path: &str) -> &str {
+    path.trim_start_matches('/').split('/').next().unwrap_or("")
+}
+
+/// `/upload/<key>/<name>` → (key, name).
+fn upload_target(path: &str) -> Option<(&str, &str)> {
+    let rest = path.strip_prefix("/upload/")?;
+    let (key, name) = rest.split_once('/')?;
+    (!key.is_empty() && !name.is_empty() && !name.contains('/')).then_some((key, name))
+}
+
+/// Which endpoint a request head addresses (routing by Host for `GET /`,
+/// by path otherwise, as the reference does).
+pub fn classify(head: &RequestHead) -> Endpoint {
+    let path = head.path.as_str();
+    if path == "/" {
+        return match head.host.as_deref().and_then(CheckHost::from_host) {
+            Some(check) => Endpoint::Hotspot(check),
+            None => Endpoint::Landing,
+        };
+    }
+    match path {
+        "/security/sso/initialize/time" => return Endpoint::Time,
+        "/social/columbus/serviceproviders/list" => return Endpoint::ServiceList,
+        "/security/sso/userprofiles/authentication/emailid" => return Endpoint::AllShare,
+        "/social/columbus/email" => {
+            return if head.method == Method::Post {
+                Endpoint::Email
+            } else {
+                Endpoint::EmailPage
+            };
+        }
+        _ => {}
+    }
+    if path.starts_with("/upload/") {
+        return Endpoint::Upload;
+    }
+    let mut parts = path.trim_start_matches('/').split('/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(site), Some("auth"), None) if !site.is_empty() => Endpoint::Auth,
+        (Some(site), Some("photo"), None) if !site.is_empty() => Endpoint::Photo,
+        (Some(site), Some("video"), None) if !site.is_empty() => Endpoint::Video,
+        _ => Endpoint::Unknown,
+    }
+}

@@ -1,0 +1,967 @@
+//! The SNS state machine shared by all connections: configuration, login
+//! sessions, batches, and the answers of the social and e-mail endpoints.
+//!
+//! A [`Bridge`] is the one piece of state that outlives a connection. The
+//! frontend owns it and passes it to every [`crate::conn::Connection`] call;
+//! it holds no I/O and reads no clock. Session keys come from a
+//! deterministic random bit generator (HMAC-SHA256 in counter mode) seeded by
+//! the frontend from its OS or hardware RNG.
+
+use alloc::collections::VecDeque;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt::Write as _;
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+use crate::crypto::{self, Secret};
+use crate::http::Reply;
+use crate::route::{self, Action, ActionKind, Routes};
+use crate::time::{Duration, Instant};
+use crate::xml::{AuthRequest, EmailMessage, MediaAnnounce, MediaKind};
+
+/// Social sites the cameras offer (PROTOCOL.md §2.1).
+pub const SITES: &[&str] = &[
+    "facebook",
+    "picasa",
+    "youtube",
+    "photobucket",
+    "samsungimaging",
+    "cyworld",
+    "me2day",
+    "poco",
+    "weibo",
+    "renren",
+    "vkontakte",
+    "odnoklassniki",
+    "kakaostory",
+    "evernote",
+    "skydrive",
+    "flickr",
+    "dropbox",
+];
+/// Sites that log in through OAuth in a browser, which nobody has reverse
+/// engineered; their logins are refused.
+pub const OAUTH_SITES: &[&str] = &["skydrive", "flickr", "dropbox"];
+/// `HostAddr` of announce answers: the cameras reach it through the same DNS redirect.
+pub const DEFAULT_HOST_ADDR: &str = "snsgw.samsungmobile.com:80";
+/// The name the camera shows as the logged-in user.
+pub const DEFAULT_SCREEN_NAME: &str = "Samsung NX Lover";
+/// Files announced but not yet uploaded that one session remembers.
+pub const MAX_PENDING_FILES: usize = 64;
+/// Longest caption kept from a camera's `Content`.
+pub const MAX_CONTENT_LEN: usize = 4096;
+/// Most alt texts taken from one caption (`Text~alt1~alt2…`).
+pub const MAX_ALT_TEXTS: usize = 64;
+
+/// Limits and timeouts; every one of them bounds memory or time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest upload (PUT body or e-mail body) accepted, in bytes.
+    pub max_upload: u64,
+    /// Largest XML request body (login, announce, e-mail message part).
+    pub max_xml: usize,
+    /// Most live sessions; the least recently used is evicted beyond it.
+    pub max_sessions: usize,
+    /// A session unused this long expires.
+    pub session_idle: Duration,
+    /// A session expires this long after login, used or not.
+    pub session_max_age: Duration,
+    /// Time allowed from connection start to a complete request head.
+    pub head_timeout: Duration,
+    /// Longest pause allowed between two pieces of a body.
+    pub body_idle_timeout: Duration,
+    /// A batch whose announced count was not reached is closed after this
+    /// long without a new photo.
+    pub batch_idle: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_upload: 4 * 1024 * 1024 * 1024,
+            max_xml: 64 * 1024,
+            max_sessions: 1024,
+            session_idle: Duration::from_secs(3600),
+            session_max_age: Duration::from_secs(24 * 3600),
+            head_timeout: Duration::from_secs(10),
+            body_idle_timeout: Duration::from_secs(30),
+            batch_idle: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Who may use the bridge and where their files go.
+#[derive(Debug, Clone)]
+pub struct BridgeConfig {
+    /// Whitelisted e-mail senders and social user names (ASCII
+    /// case-insensitive); `None` accepts everybody (the embedded default,
+    /// which only stores).
+    pub senders: Option<Vec<String>>,
+    /// Per-user passwords: a logging-in user with an entry must match it.
+    pub passwords: Vec<(String, Secret<String>)>,
+    /// HMAC key of the per-user folder names (`SECRET`).
+    pub secret: Secret<Vec<u8>>,
+    /// Site / recipient → action.
+    pub routes: Routes,
+    /// `HostAddr` sent in announce answers.
+    pub host_addr: String,
+    /// Name the camera shows after a login.
+    pub screen_name: String,
+    /// Limits and timeouts.
+    pub limits: Limits,
+}
+
+impl Default for BridgeConfig {
+    /// The embedded default: accept any camera, store everything.
+    fn default() -> Self {
+        let store = Action {
+            kind: ActionKind::Store,
+            instance: None,
+        };
+        BridgeConfig {
+            senders: None,
+            passwords: Vec::new(),
+            secret: Secret::new(Vec::new()),
+            routes: Routes::new(store.clone(), store),
+            host_addr: String::from(DEFAULT_HOST_ADDR),
+            screen_name: String::from(DEFAULT_SCREEN_NAME),
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl BridgeConfig {
+    /// Whether `user` (a social user name or an e-mail sender address) is
+    /// allowed.
+    pub fn is_allowed(&self, user: &str) -> bool {
+        match &self.senders {
+            None => true,
+            Some(list) => list
+                .iter()
+                .any(|s| s.trim().eq_ignore_ascii_case(user.trim())),
+        }
+    }
+}
+
+/// Where one batch of a session stands (one share action on the camera).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Batch {
+    id: String,
+    content: String,
+    caption: String,
+    alts: Vec<String>,
+    album: Option<String>,
+    announced: usize,
+    uploaded: usize,
+    in_flight: usize,
+    last_activity: Instant,
+}
+
+impl Batch {
+    fn expected(&self) -> Option<usize> {
+        (!self.alts.is_empty()).then_some(self.alts.len())
+    }
+    fn is_full(&self) -> bool {
+        self.expected().is_some_and(|n| self.announced >= n)
+    }
+}
+
+/// A file announced by `/<site>/photo|video` and not uploaded yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PendingFile {
+    resource_name: String,
+    original_name: String,
+    kind: MediaKind,
+    index: usize,
+    batch_id: String,
+}
+
+/// One login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Session {
+    key: String,
+    user: String,
+    site: String,
+    created: Instant,
+    last_used: Instant,
+    batch: Option<Batch>,
+    pending: Vec<PendingFile>,
+}
+
+/// Position of an upload within its batch, for posting a batch as one status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRef {
+    /// Unique batch id (random, 16 hex digits): the outbox and the Mastodon
+    /// `Idempotency-Key` are derived from it.
+    pub id: String,
+    /// 0-based position of this file in the batch.
+    pub index: usize,
+    /// Number of files the caption announced (`Text~alt1~alt2` → 2), if any.
+    pub expected: Option<usize>,
+    /// The caption without alt texts.
+    pub caption: String,
+    /// This file's alt text.
+    pub alt: Option<String>,
+    /// The camera's album name (usually its model).
+    pub album: Option<String>,
+    /// This is the last announced file of the batch: post now.
+    pub last: bool,
+}
+
+/// Identifies one transfer (a social upload or a whole e-mail) across events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TransferId(pub u64);
+
+/// A social upload (`PUT /upload/<key>/<file>`) that is starting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    /// The transfer this upload's events carry.
+    pub transfer: TransferId,
+    /// Logged-in user (decrypted user name).
+    pub user: String,
+    /// Social site the camera logged into.
+    pub site: String,
+    /// What to do with the file.
+    pub action: Action,
+    /// Folder under the upload root: HMAC of the user, or the store instance.
+    pub folder: String,
+    /// Sanitised file name (never a path).
+    pub file_name: String,
+    /// Photo or video.
+    pub kind: MediaKind,
+    /// The request's `Content-Type`, if any.
+    pub content_type: Option<String>,
+    /// Exact body length.
+    pub length: u64,
+    /// The batch this file belongs to.
+    pub batch: BatchRef,
+}
+
+/// Where one recipient of an e-mail goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecipientRoute {
+    /// Recipient address as the camera sent it.
+    pub recipient: String,
+    /// Its action (default: the configured e-mail default).
+    pub action: Action,
+}
+
+/// A complete, accepted e-mail from a camera.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    /// The transfer whose attachments belong to this e-mail.
+    pub transfer: TransferId,
+    /// Sender, subject, body, recipients as sent (marker stripped).
+    pub message: EmailMessage,
+    /// Bare sender address (`Name <a@b>` → `a@b`).
+    pub sender_address: String,
+    /// HMAC folder of the sender, for `store` recipients.
+    pub folder: String,
+    /// Recipients, sorted and de-duplicated, each with its action.
+    pub routes: Vec<RecipientRoute>,
+    /// The body split on `~` (caption, then one alt text per attachment)
+    /// when a recipient posts to Mastodon.
+    pub caption: String,
+    /// Alt texts (`~` convention), one per attachment, in order.
+    pub alts: Vec<String>,
+    /// Number of attachments.
+    pub attachments: usize,
+}
+
+/// Events of the shared state that no connection carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BridgeEvent {
+    /// A batch ended before its last announced file arrived (new caption,
+    /// logout, expiry or idle timeout): post what arrived.
+    BatchClosed {
+        /// The batch id of its uploads' [`BatchRef`]s.
+        batch: String,
+        /// Files uploaded in it.
+        uploaded: usize,
+    },
+    /// A session expired and was removed.
+    SessionExpired {
+        /// The user of the session.
+        user: String,
+    },
+}
+
+/// Why a login was refused.
+#[derive(Debug, thiserror::Error, Clone, Copy, PartialEq, Eq)]
+pub enum LoginError {
+    /// Credentials could not be decoded or decrypted.
+    #[error("credentials could not be decrypted")]
+    BadCredentials,
+    /// The user is not on the whitelist.
+    #[error("user not allowed")]
+    NotAllowed,
+    /// A password is configured for the user and did not match.
+    #[error("wrong password")]
+    WrongPassword,
+}
+
+/// HMAC-SHA256 in counter mode: unguessable output as long as the seed is.
+#[derive(Clone)]
+struct KeyGen {
+    key: [u8; 32],
+    counter: u64,
+}
+
+impl core::fmt::Debug for KeyGen {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("KeyGen([redacted])")
+    }
+}
+
+impl KeyGen {
+    fn fill(&mut self, out: &mut [u8]) {
+        for chunk in out.chunks_mut(32) {
+            self.counter = self.counter.wrapping_add(1);
+            let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key)
+                .unwrap_or_else(|_| unreachable_hmac());
+            mac.update(b"samsung-bridge keygen");
+            mac.update(&self.counter.to_be_bytes());
+            let block = mac.finalize().into_bytes();
+            chunk.copy_from_slice(&block[..chunk.len()]);
+        }
+    }
+    fn hex(&mut self, bytes: usize) -> String {
+        let mut raw = [0u8; 32];
+        let raw = &mut raw[..bytes.min(32)];
+        self.fill(raw);
+        hex(raw)
+    }
+}
+
+#[cold]
+fn unreachable_hmac() -> Hmac<Sha256> {
+    // HMAC accepts keys of any length; this path cannot run.
+    <Hmac<Sha256> as KeyInit>::new_from_slice(&[0u8; 32]).unwrap_or_else(|_| unreachable_hmac())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// The state shared by all connections.
+#[derive(Debug)]
+pub struct Bridge {
+    config: BridgeConfig,
+    sessions: Vec<Session>,
+    hotspot: crate::hotspot::HotspotState,
+    keys: KeyGen,
+    next_transfer: u64,
+    events: VecDeque<BridgeEvent>,
+}
+
+impl Bridge {
+    /// A bridge with `config`, its random keys derived from `seed` (32 bytes
+    /// from the OS or hardware RNG).
+    pub fn new(config: BridgeConfig, seed: [u8; 32]) -> Self {
+        Bridge {
+            config,
+            sessions: Vec::new(),
+            hotspot: crate::hotspot::HotspotState::new(),
+            keys: KeyGen {
+                key: seed,
+                counter: 0,
+            },
+            next_transfer: 1,
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &BridgeConfig {
+        &self.config
+    }
+
+    /// Replaces the configuration (sessions stay).
+    pub fn set_config(&mut self, config: BridgeConfig) {
+        self.config = config;
+    }
+
+    /// Number of live sessions.
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    pub(crate) fn hotspot(&mut self) -> &mut crate::hotspot::HotspotState {
+        &mut self.hotspot
+    }
+
+    pub(crate) fn next_transfer(&mut self) -> TransferId {
+        let id = TransferId(self.next_transfer);
+        self.next_transfer += 1;
+        id
+    }
+
+    /// Next event of the shared state. Call after [`Bridge::handle_timeout`]
+    /// and after every connection call, until `None`.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<BridgeEvent> {
+        self.events.pop_front()
+    }
+
+    /// When [`Bridge::handle_timeout`] must be called next (session expiry,
+    /// batch idle timeout); `None` when nothing is pending.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let limits = &self.config.limits;
+        self.sessions
+            .iter()
+            .flat_map(|s| {
+                let expiry = core::cmp::min(
+                    s.last_used + limits.session_idle,
+                    s.created + limits.session_max_age,
+                );
+                let batch = s
+                    .batch
+                    .as_ref()
+                    .filter(|b| b.uploaded > 0 && b.in_flight == 0)
+                    .map(|b| b.last_activity + limits.batch_idle);
+                [Some(expiry), batch]
+            })
+            .flatten()
+            .min()
+    }
+
+    /// Expires sessions and closes idle batches whose time has come.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let limits = self.config.limits.clone();
+        let mut i = 0;
+        while i < self.sessions.len() {
+            let s = &mut self.sessions[i];
+            let expired = now >= s.last_used + limits.session_idle
+                || now >= s.created + limits.session_max_age;
+            if expired && s.batch.as_ref().is_none_or(|b| b.in_flight == 0) {
+                let s = self.sessions.swap_remove(i);
+                close_batch(&mut self.events, s.batch);
+                self.events
+                    .push_back(BridgeEvent::SessionExpired { user: s.user });
+                continue;
+            }
+            let idle = s.batch.as_ref().is_some_and(|b| {
+                b.uploaded > 0 && b.in_flight == 0 && now >= b.last_activity + limits.batch_idle
+            });
+            if idle {
+                let batch = s.batch.take();
+                close_batch(&mut self.events, batch);
+            }
+            i += 1;
+        }
+    }
+
+    /// A login (`Method="login"`): decrypts and checks the credentials and
+    /// opens a session; returns its key.
+    pub fn login(
+        &mut self,
+        site: &str,
+        req: &AuthRequest,
+        now: Instant,
+    ) -> Result<String, LoginError> {
+        let creds = crypto::decrypt_credentials(
+            req.user.as_deref().unwrap_or(""),
+            req.password.as_deref().unwrap_or(""),
+            req.crypt_session_key.as_deref(),
+        )
+        .map_err(|_| LoginError::BadCredentials)?;
+        if !self.config.is_allowed(&creds.user) {
+            return Err(LoginError::NotAllowed);
+        }
+        if let Some((_, want)) = self
+            .config
+            .passwords
+            .iter()
+            .find(|(u, _)| u.eq_ignore_ascii_case(&creds.user))
+        {
+            if !crypto::ct_eq(want.expose().as_bytes(), creds.password.expose().as_bytes()) {
+                return Err(LoginError::WrongPassword);
+            }
+        }
+        self.handle_timeout(now);
+        if self.sessions.len() >= self.config.limits.max_sessions.max(1) {
+            if let Some(lru) = (0..self.sessions.len()).min_by_key(|&i| self.sessions[i].last_used)
+            {
+                let s = self.sessions.swap_remove(lru);
+                close_batch(&mut self.events, s.batch);
+            }
+        }
+        let key = self.keys.hex(16);
+        self.sessions.push(Session {
+            key: key.clone(),
+            user: creds.user,
+            site: String::from(site),
+            created: now,
+            last_used: now,
+            batch: None,
+            pending: Vec::new(),
+        });
+        Ok(key)
+    }
+
+    /// A logout: ends the session whose key the request carries (a logout
+    /// for an unknown key changes nothing). Returns whether one ended.
+    pub fn logout(&mut self, session_key: Option<&str>) -> bool {
+        let Some(key) = session_key else { return false };
+        let Some(i) = self.find(key) else {
+            return false;
+        };
+        if self.sessions[i]
+            .batch
+            .as_ref()
+            .is_some_and(|b| b.in_flight > 0)
+        {
+            return false;
+        }
+        let s = self.sessions.swap_remove(i);
+        close_batch(&mut self.events, s.batch);
+        true
+    }
+
+    fn find(&self, key: &str) -> Option<usize> {
+        // Keys are 32 hex digits; compare in constant time anyway.
+        self.sessions
+            .iter()
+            .position(|s| crypto::ct_eq(s.key.as_bytes(), key.as_bytes()))
+    }
+
+    /// A photo/video announce: remembers the file in the session's batch
+    /// (starting a new batch when the caption changed or the previous one is
+    /// full) and answers with where to PUT it.
+    pub fn announce(&mut self, site: &str, ann: &MediaAnnounce, now: Instant) -> Reply {
+        let Some(i) = self.find(&ann.session_key) else {
+            return Reply::error(401, "Session expired");
+        };
+        let host_addr = self.config.host_addr.clone();
+        let resource_name = route::sanitize_file_name(&ann.file_name).unwrap_or_else(|| {
+            let mut n = String::from(match ann.kind {
+                MediaKind::Photo => "photo",
+                MediaKind::Video => "video",
+            });
+            n.push_str(".bin");
+            n
+        });
+        let new_id = self.keys.hex(8);
+        let s = &mut self.sessions[i];
+        if !s.site.eq_ignore_ascii_case(site) {
+            // A camera announcing to another site than it logged into:
+            // follow the announce (the action is the site's).
+            s.site = String::from(site);
+        }
+        s.last_used = now;
+        let content: String = ann.content.chars().take(MAX_CONTENT_LEN).collect();
+        let starts_new = match &s.batch {
+            None => true,
+            Some(b) => b.content != content || b.is_full(),
+        };
+        if starts_new {
+            let old = s.batch.take();
+            if old
+                .as_ref()
+                .is_some_and(|b| !b.is_full() || b.uploaded < b.announced)
+            {
+                close_batch(&mut self.events, old);
+            }
+            let (caption, alts) = split_caption(&content);
+            s.batch = Some(Batch {
+                id: new_id,
+                content,
+                caption,
+                alts,
+                album: ann.album.clone().filter(|a| !a.is_empty()),
+                announced: 0,
+                uploaded: 0,
+                in_flight: 0,
+                last_activity: now,
+            });
+        }
+        let Some(batch) = s.batch.as_mut() else {
+            return Reply::error(500, "No batch");
+        };
+        batch.last_activity = now;
+        let index = batch.announced;
+        batch.announced += 1;
+        if s.pending.len() >= MAX_PENDING_FILES {
+            s.pending.remove(0);
+        }
+        s.pending.push(PendingFile {
+            resource_name: resource_name.clone(),
+            original_name: ann.file_name.clone(),
+            kind: ann.kind,
+            index,
+            batch_id: batch.id.clone(),
+        });
+        let mut body = String::new();
+        let _ = write!(
+            body,
+            "<Response HostAddr=\"{}\" ResourceID=\"upload/{}/{}\" />",
+            crate::xml::escape(&host_addr),
+            s.key,
+            crate::xml::escape(&resource_name)
+        );
+        Reply::html(200, body)
+    }
+
+    /// Checks a `PUT /upload/<key>/<name>` and describes the upload, or
+    /// returns the error answer (sent after the body has been drained).
+    pub fn begin_upload(
+        &mut self,
+        key: &str,
+        name: &str,
+        content_type: Option<&str>,
+        length: u64,
+        now: Instant,
+    ) -> Result<Upload, Reply> {
+        if length > self.config.limits.max_upload {
+            return Err(Reply::error(413, "Upload too large"));
+        }
+        let Some(i) = self.find(key) else {
+            return Err(Reply::error(401, "Session expired"));
+        };
+        let transfer = self.next_transfer();
+        let secret = self.config.secret.expose().clone();
+        let s = &mut self.sessions[i];
+        let action = self.config.routes.for_site(&s.site).clone();
+        let pos = s.pending.iter().position(|p| p.resource_name == name);
+        let Some(pos) = pos else {
+            return Err(Reply::error(404, "Upload was not announced"));
+        };
+        let pending = s.pending.remove(pos);
+        let Some(batch) = s.batch.as_mut().filter(|b| b.id == pending.batch_id) else {
+            return Err(Reply::error(409, "Batch already closed"));
+        };
+        let alt = batch.alts.get(pending.index).cloned();
+        if action.kind == ActionKind::Mastodon && alt.is_none() {
+            return Err(Reply::error(400, "No alt-text"));
+        }
+        s.last_used = now;
+        batch.in_flight += 1;
+        batch.last_activity = now;
+        let expected = batch.expected();
+        Ok(Upload {
+            transfer,
+            user: s.user.clone(),
+            site: s.site.clone(),
+            folder: route::store_folder(&action, &secret, &s.user),
+            action,
+            file_name: route::sanitize_file_name(&pending.original_name)
+                .unwrap_or_else(|| pending.resource_name.clone()),
+            kind: pending.kind,
+            content_type: content_type.map(String::from),
+            length,
+            batch: BatchRef {
+                id: batch.id.clone(),
+                index: pending.index,
+                expected,
+                caption: batch.caption.clone(),
+                alt,
+                album: batch.album.clone(),
+                last: expected.is_some_and(|n| pending.index + 1 == n),
+            },
+        })
+    }
+
+    /// The frontend finished (or failed, or lost) an upload begun with
+    /// [`Bridge::begin_upload`].
+    pub fn end_upload(&mut self, upload: &Upload, stored: bool, now: Instant) {
+        let Some(s) = self
+            .sessions
+            .iter_mut()
+            .find(|s| s.batch.as_ref().is_some_and(|b| b.id == upload.batch.id))
+        else {
+            return;
+        };
+        let Some(b) = s.batch.as_mut() else { return };
+        b.in_flight = b.in_flight.saturating_sub(1);
+        b.last_activity = now;
+        if stored {
+            b.uploaded += 1;
+        }
+        if b.is_full() && b.in_flight == 0 && b.uploaded == b.announced {
+            // Complete: the `last` upload already told the frontend to post.
+            s.batch = None;
+        } else if b.is_full() && b.in_flight == 0 && s.pending.iter().all(|p| p.batch_id != b.id) {
+            // Full but some uploads failed: post what arrived.
+            let batch = s.batch.take();
+            close_batch(&mut self.events, batch);
+        }
+    }
+
+    /// Checks an e-mail's sender and plans its recipients.
+    pub fn plan_email(
+        &self,
+        transfer: TransferId,
+        message: EmailMessage,
+        attachments: usize,
+    ) -> Result<Email, Reply> {
+        let sender_address = route::parse_address(&message.sender)
+            .unwrap_or(message.sender.trim())
+            .to_string();
+        if !self.config.is_allowed(&sender_address) {
+            return Err(Reply::error(401, "Sender not in whitelist"));
+        }
+        let mut recipients: Vec<String> = message
+            .receivers
+            .iter()
+            .map(|r| route::parse_address(r).unwrap_or(r.trim()).to_string())
+            .filter(|r| !r.is_empty())
+            .collect();
+        recipients.sort_by_key(|r| r.to_ascii_lowercase());
+        recipients.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+        if recipients.is_empty() {
+            return Err(Reply::error(400, "No recipient"));
+        }
+        let routes: Vec<RecipientRoute> = recipients
+            .into_iter()
+            .map(|r| RecipientRoute {
+                action: self.config.routes.for_recipient(&r).clone(),
+                recipient: r,
+            })
+            .collect();
+        let (caption, alts) = split_caption(&message.body);
+        if routes.iter().any(|r| r.action.kind == ActionKind::Mastodon) && alts.len() != attachments
+        {
+            return Err(Reply::error(400, "No alt-text"));
+        }
+        let folder = route::user_folder(self.config.secret.expose(), &sender_address);
+        Ok(Email {
+            transfer,
+            message,
+            sender_address,
+            folder,
+            routes,
+            caption,
+            alts,
+            attachments,
+        })
+    }
+
+    /// Serialises the sessions (for a frontend to persist them): one line
+    /// per session, fields tab-separated and percent-escaped. Instants are
+    /// written as they are, so a persisting frontend should use a wall-clock
+    /// epoch for its [`Instant`]s.
+    pub fn export_sessions(&self) -> String {
+        let mut out = String::from("samsung-bridge-sessions v1\n");
+        for s in &self.sessions {
+            let fields = [s.key.as_str(), s.user.as_str(), s.site.as_str()];
+            for f in fields {
+                push_escaped(&mut out, f);
+                out.push('\t');
+            }
+            let _ = write!(
+                out,
+                "{}\t{}",
+                s.created.as_millis(),
+                s.last_used.as_millis()
+            );
+            if let Some(b) = &s.batch {
+                out.push('\t');
+                push_escaped(&mut out, &b.id);
+                out.push('\t');
+                push_escaped(&mut out, &b.content);
+                out.push('\t');
+                push_escaped(&mut out, b.album.as_deref().unwrap_or(""));
+                let _ = write!(
+                    out,
+                    "\t{}\t{}\t{}",
+                    b.announced,
+                    b.uploaded,
+                    b.last_activity.as_millis()
+                );
+                for p in &s.pending {
+                    out.push('\t');
+                    push_escaped(&mut out, &p.resource_name);
+                    out.push('\t');
+                    push_escaped(&mut out, &p.original_name);
+                    let kind = match p.kind {
+                        MediaKind::Photo => 'p',
+                        MediaKind::Video => 'v',
+                    };
+                    let _ = write!(out, "\t{kind}\t{}", p.index);
+                    out.push('\t');
+                    push_escaped(&mut out, &p.batch_id);
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Restores sessions written by [`Bridge::export_sessions`]; sessions
+    /// already expired at `now` are dropped. Returns how many were restored.
+    pub fn import_sessions(&mut self, data: &str, now: Instant) -> Result<usize, ImportError> {
+        let mut lines = data.lines();
+        if lines.next() != Some("samsung-bridge-sessions v1") {
+            return Err(ImportError::UnknownFormat);
+        }
+        let mut restored = 0;
+        for line in lines.filter(|l| !l.is_empty()) {
+            let s = parse_session_line(line)?;
+            let limits = &self.config.limits;
+            if now >= s.last_used + limits.session_idle || now >= s.created + limits.session_max_age
+            {
+                continue;
+            }
+            if self.sessions.len() >= limits.max_sessions || self.find(&s.key).is_some() {
+                continue;
+            }
+            self.sessions.push(s);
+            restored += 1;
+        }
+        Ok(restored)
+    }
+}
+
+/// Why persisted sessions could not be read.
+#[derive(Debug, thiserror::Error, Clone, Copy, PartialEq, Eq)]
+pub enum ImportError {
+    /// The first line is not the format marker.
+    #[error("not a session file")]
+    UnknownFormat,
+    /// A line has missing or malformed fields.
+    #[error("malformed session line")]
+    Malformed,
+}
+
+fn parse_session_line(line: &str) -> Result<Session, ImportError> {
+    let mut f = line.split('\t');
+    let mut next = || f.next().ok_or(ImportError::Malformed);
+    let key = unescape(next()?)?;
+    let user = unescape(next()?)?;
+    let site = unescape(next()?)?;
+    let num = |s: &str| s.parse::<u64>().map_err(|_| ImportError::Malformed);
+    let created = Instant::from_millis(num(next()?)?);
+    let last_used = Instant::from_millis(num(next()?)?);
+    if key.len() != 32 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ImportError::Malformed);
+    }
+    let mut session = Session {
+        key,
+        user,
+        site,
+        created,
+        last_used,
+        batch: None,
+        pending: Vec::new(),
+    };
+    let Ok(id) = next() else {
+        return Ok(session);
+    };
+    let id = unescape(id)?;
+    let content = unescape(next()?)?;
+    let album = unescape(next()?)?;
+    let announced = num(next()?)? as usize;
+    let uploaded = num(next()?)? as usize;
+    let last_activity = Instant::from_millis(num(next()?)?);
+    let (caption, alts) = split_caption(&content);
+    session.batch = Some(Batch {
+        id,
+        content,
+        caption,
+        alts,
+        album: (!album.is_empty()).then_some(album),
+        announced,
+        uploaded,
+        in_flight: 0,
+        last_activity,
+    });
+    while let Ok(resource_name) = next() {
+        let resource_name = unescape(resource_name)?;
+        let original_name = unescape(next()?)?;
+        let kind = match next()? {
+            "p" => MediaKind::Photo,
+            "v" => MediaKind::Video,
+            _ => return Err(ImportError::Malformed),
+        };
+        let index = num(next()?)? as usize;
+        let batch_id = unescape(next()?)?;
+        if session.pending.len() < MAX_PENDING_FILES {
+            session.pending.push(PendingFile {
+                resource_name,
+                original_name,
+                kind,
+                index,
+                batch_id,
+            });
+        }
+    }
+    Ok(session)
+}
+
+fn push_escaped(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '%' | '\t' | '\n' | '\r' => {
+                let mut b = [0u8; 4];
+                for byte in c.encode_utf8(&mut b).bytes() {
+                    let _ = write!(out, "%{byte:02X}");
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+}
+
+fn unescape(s: &str) -> Result<String, ImportError> {
+    let bytes = crypto::url_decode(s).map_err(|_| ImportError::Malformed)?;
+    String::from_utf8(bytes).map_err(|_| ImportError::Malformed)
+}
+
+fn close_batch(events: &mut VecDeque<BridgeEvent>, batch: Option<Batch>) {
+    if let Some(b) = batch.filter(|b| b.uploaded > 0) {
+        events.push_back(BridgeEvent::BatchClosed {
+            batch: b.id,
+            uploaded: b.uploaded,
+        });
+    }
+}
+
+/// `Text~alt1~alt2` → ("Text", ["alt1", "alt2"]), bounded.
+fn split_caption(content: &str) -> (String, Vec<String>) {
+    let (caption, alts) = crate::mastodon::split_alt_texts(content);
+    (
+        String::from(caption),
+        alts.into_iter()
+            .take(MAX_ALT_TEXTS)
+            .map(String::from)
+            .collect(),
+    )
+}
+
+/// The login answer (PROTOCOL.md §2.3), byte-compatible with the reference.
+pub fn login_reply(key: &str, screen_name: &str) -> Reply {
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        "<Response SessionKey=\"{key}\">\n<PersistKey Value=\"\"/>\n<CryptSessionKey Value=\"{key}\"/>\n<LoginPeopleID=\"{}\"/>\n<OAuth URL=\"http://snsgw.samsungmobile.com/oauth\"/>\n</Response>",
+        crate::xml::escape(screen_name)
+    );
+    Reply::html(200, body)
+}
+
+/// The answer to a stored upload or an accepted e-mail.
+pub fn succ_reply() -> Reply {
+    Reply::html(200, "<Response Status=\"succ\" />")
+}
+
+/// The logout answer of the reference.
+pub fn logout_reply() -> Reply {
+    Reply::html(200, "Logged out for real!")
+}
+
+/// The ST1000 time answer, for a wall clock in milliseconds since the Unix epoch.
+pub fn time_reply(unix_millis: u64) -> Reply {
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><initializeResult><currentServerTime>{unix_millis}</currentServerTime></initializeResult>"
+    );
+    Reply::html(200, body)
+}
