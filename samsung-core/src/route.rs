@@ -1,1 +1,581 @@
-//! route (in progress)
+//! Where an upload goes: the reference's `[ACTIONS]` table (PROTOCOL.md §9.1/§9.2),
+//! per-user folder names, and file-name sanitising.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use base64::Engine as _;
+use hmac::{KeyInit as _, Mac as _};
+
+/// Longest instance name accepted after `action.` (it becomes a directory name).
+pub const MAX_INSTANCE_LEN: usize = 64;
+/// Longest file name [`sanitize_file_name`] returns, in bytes.
+pub const MAX_FILE_NAME_LEN: usize = 128;
+/// Longest extension (including the dot) [`sanitize_file_name`] keeps when it has to shorten a name.
+pub const MAX_EXTENSION_LEN: usize = 16;
+
+/// Errors of parsing an action from the configuration.
+#[derive(Debug, thiserror::Error, Clone, Copy, PartialEq, Eq)]
+pub enum RouteError {
+    /// The part before the first `.` is not one of store, mail/email, mastodon, shell, drop.
+    #[error("unknown action")]
+    UnknownAction,
+    /// More than one `.`; the reference crashes on this (§9.3 #5), we refuse it up front.
+    #[error("action has more than one '.'")]
+    TooManyDots,
+    /// Empty, too long, or with characters outside `[A-Za-z0-9_-]`.
+    #[error("invalid instance name")]
+    BadInstance,
+}
+
+/// What to do with the files for one target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ActionKind {
+    /// Write the files into a folder.
+    Store,
+    /// Forward as an e-mail through the smarthost.
+    Mail,
+    /// Post to Mastodon.
+    Mastodon,
+    /// Run a configured command per file.
+    Shell,
+    /// Accept and discard.
+    Drop,
+}
+
+impl ActionKind {
+    /// The configuration spelling (`mail`, not `email`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::Store => "store",
+            ActionKind::Mail => "mail",
+            ActionKind::Mastodon => "mastodon",
+            ActionKind::Shell => "shell",
+            ActionKind::Drop => "drop",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        const KINDS: [(&str, ActionKind); 6] = [
+            ("store", ActionKind::Store),
+            ("mail", ActionKind::Mail),
+            ("email", ActionKind::Mail),
+            ("mastodon", ActionKind::Mastodon),
+            ("shell", ActionKind::Shell),
+            ("drop", ActionKind::Drop),
+        ];
+        KINDS
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(s))
+            .map(|&(_, k)| k)
+    }
+}
+
+/// An action with its optional named instance (`mastodon.friends`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Action {
+    /// What to do.
+    pub kind: ActionKind,
+    /// Which `[MASTODON.<name>]`/`[SHELL.<name>]` section, or folder for `store`.
+    pub instance: Option<String>,
+}
+
+impl Action {
+    /// An action without instance.
+    pub const fn new(kind: ActionKind) -> Self {
+        Action {
+            kind,
+            instance: None,
+        }
+    }
+
+    /// Parses a configuration value: `store`, `mail`, `mastodon.friends`, …
+    pub fn parse(s: &str) -> Result<Action, RouteError> {
+        let mut parts = s.splitn(3, '.');
+        let kind = parts.next().unwrap_or_default();
+        let instance = parts.next();
+        if parts.next().is_some() {
+            return Err(RouteError::TooManyDots);
+        }
+        let kind = ActionKind::parse(kind).ok_or(RouteError::UnknownAction)?;
+        let instance = match instance {
+            None => None,
+            Some(i) if valid_instance(i) => Some(String::from(i)),
+            Some(_) => return Err(RouteError::BadInstance),
+        };
+        Ok(Action { kind, instance })
+    }
+}
+
+/// Instance names become directory names (`store.<instance>`), so only a
+/// charset that cannot express a path, a dot file or a device name is allowed.
+fn valid_instance(i: &str) -> bool {
+    !i.is_empty()
+        && i.len() <= MAX_INSTANCE_LEN
+        && i.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.kind.as_str())?;
+        if let Some(i) = &self.instance {
+            write!(f, ".{i}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The `[ACTIONS]` table: target (site name or e-mail recipient) → action, with defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routes {
+    // A handful of entries in practice: a linear scan beats a map and keeps
+    // the configured spelling for `iter`.
+    entries: Vec<(String, Action)>,
+    default_social: Action,
+    default_email: Action,
+}
+
+impl Default for Routes {
+    /// The reference defaults: social sites `store`, e-mail recipients `mail`.
+    fn default() -> Self {
+        Routes::new(
+            Action::new(ActionKind::Store),
+            Action::new(ActionKind::Mail),
+        )
+    }
+}
+
+impl Routes {
+    /// An empty table with the given defaults (reference: social `store`, e-mail `mail`).
+    pub fn new(default_social: Action, default_email: Action) -> Self {
+        Routes {
+            entries: Vec::new(),
+            default_social,
+            default_email,
+        }
+    }
+
+    /// Sets the action for a site name or recipient address; replaces an entry that differs only in ASCII case.
+    pub fn insert(&mut self, target: &str, action: Action) {
+        let target = target.trim();
+        match self
+            .entries
+            .iter_mut()
+            .find(|(t, _)| t.eq_ignore_ascii_case(target))
+        {
+            Some(entry) => entry.1 = action,
+            None => self.entries.push((String::from(target), action)),
+        }
+    }
+
+    fn lookup(&self, target: &str) -> Option<&Action> {
+        self.entries
+            .iter()
+            .find(|(t, _)| t.eq_ignore_ascii_case(target))
+            .map(|(_, a)| a)
+    }
+
+    /// The action for uploads to a social site (`facebook`), else the social default.
+    pub fn for_site(&self, site: &str) -> &Action {
+        self.lookup(site.trim()).unwrap_or(&self.default_social)
+    }
+
+    /// The action for an e-mail recipient, else the e-mail default.
+    ///
+    /// `Name <addr>` is matched by its address: the reference looks the raw
+    /// text up and would miss it, silently mailing what was meant to be posted.
+    pub fn for_recipient(&self, recipient: &str) -> &Action {
+        let addr = parse_address(recipient).unwrap_or(recipient.trim());
+        self.lookup(addr).unwrap_or(&self.default_email)
+    }
+
+    /// The configured entries in insertion order, as (target, action).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Action)> {
+        self.entries.iter().map(|(t, a)| (t.as_str(), a))
+    }
+
+    /// The action for sites without an entry.
+    pub fn default_social(&self) -> &Action {
+        &self.default_social
+    }
+
+    /// The action for recipients without an entry.
+    pub fn default_email(&self) -> &Action {
+        &self.default_email
+    }
+}
+
+/// urlsafe_b64(HMAC-SHA256(secret, user)[:15]) → 20 chars (V22: "xiev5kaMeehaimub" + "Camera@samsungcamera.com" → "yZXbyiz-pZX2DqmBjoRl").
+///
+/// 15 bytes make a base64 string without padding, and the HMAC keeps the
+/// folder unguessable for anyone without the secret.
+pub fn user_folder(secret: &[u8], user: &str) -> String {
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret)
+        .expect("HMAC accepts keys of any length");
+    mac.update(user.as_bytes());
+    let tag = mac.finalize().into_bytes();
+    let prefix = tag.get(..15).unwrap_or_default();
+    base64::engine::general_purpose::URL_SAFE.encode(prefix)
+}
+
+/// The folder a `store` action writes into: the instance name for `store.<instance>`, else user_folder(...).
+pub fn store_folder(action: &Action, secret: &[u8], user: &str) -> String {
+    match &action.instance {
+        // Re-checked because `Action`'s fields are public and may not come from `parse`.
+        Some(i) if valid_instance(i) => i.clone(),
+        _ => user_folder(secret, user),
+    }
+}
+
+/// Windows device names, which are special in any directory there (Werkzeug guards them too).
+const DEVICE_NAMES: [&str; 22] = [
+    "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
+    "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+];
+
+/// Like Werkzeug's secure_filename: keep ASCII [A-Za-z0-9._-], path separators and whitespace become '_', collapse, strip leading/trailing '.' and '_' ; never returns "", ".", "..", or anything with '/' or '\\' or NUL; returns None when nothing is left (caller substitutes a name). Limit length to MAX_FILE_NAME_LEN=128 bytes, keeping the extension.
+///
+/// Unlike Werkzeug there is no NFKD step (no Unicode tables in the core):
+/// non-ASCII characters are dropped rather than transliterated.
+pub fn sanitize_file_name(name: &str) -> Option<String> {
+    let mut out = String::with_capacity(name.len().min(4 * MAX_FILE_NAME_LEN));
+    // Werkzeug turns separators into spaces, then joins whitespace-separated
+    // words with one '_', then drops disallowed characters.
+    let mut pending_sep = false;
+    for c in name.chars() {
+        if c == '/' || c == '\\' || c.is_whitespace() {
+            pending_sep = !out.is_empty();
+            continue;
+        }
+        if pending_sep {
+            out.push('_');
+            pending_sep = false;
+        }
+        if c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-' {
+            out.push(c);
+        }
+    }
+    let mut name = strip_dots_underscores(&out);
+    if name.is_empty() {
+        return None;
+    }
+    let stem = name.split('.').next().unwrap_or_default();
+    let device = DEVICE_NAMES.iter().any(|d| d.eq_ignore_ascii_case(stem));
+    let owned;
+    if device {
+        owned = alloc::format!("_{name}");
+        name = &owned;
+    }
+    Some(shorten(name))
+}
+
+fn strip_dots_underscores(s: &str) -> &str {
+    s.trim_matches(|c| c == '.' || c == '_')
+}
+
+/// Cuts an ASCII name to [`MAX_FILE_NAME_LEN`], keeping a short extension so
+/// the file still opens as what it is.
+fn shorten(name: &str) -> String {
+    if name.len() <= MAX_FILE_NAME_LEN {
+        return String::from(name);
+    }
+    let ext = match name.rfind('.') {
+        Some(dot) if name.len() - dot <= MAX_EXTENSION_LEN => name.get(dot..).unwrap_or_default(),
+        _ => "",
+    };
+    let stem_len = MAX_FILE_NAME_LEN - ext.len();
+    // All bytes are ASCII here, so any index is a char boundary.
+    let stem = name.get(..stem_len).unwrap_or_default();
+    // Only the end: the start is already clean, and re-stripping it would
+    // remove the '_' that guards a device name.
+    let stem = stem.trim_end_matches(['.', '_']);
+    let mut out = String::with_capacity(MAX_FILE_NAME_LEN);
+    out.push_str(stem);
+    if !stem.is_empty() {
+        out.push_str(ext);
+    }
+    out
+}
+
+/// `Name <addr@x>` → `addr@x`; bare address → trimmed itself; like Python's email.utils.parseaddr for the common cases; returns None when there is no '@'.
+pub fn parse_address(s: &str) -> Option<&str> {
+    let s = s.trim();
+    // The address is inside the last <…>; a display name may itself contain '<'.
+    let addr = match s.rfind('<') {
+        Some(open) => {
+            let rest = s.get(open + 1..)?;
+            let close = rest.find('>')?;
+            rest.get(..close)?.trim()
+        }
+        None => s,
+    };
+    let at = addr.find('@')?;
+    let (local, domain) = (addr.get(..at)?, addr.get(at + 1..)?);
+    let bad = |c: char| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';');
+    if local.is_empty() || domain.is_empty() || addr.chars().any(bad) {
+        return None;
+    }
+    Some(addr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+    use proptest::prelude::*;
+
+    fn act(kind: ActionKind, instance: Option<&str>) -> Action {
+        Action {
+            kind,
+            instance: instance.map(String::from),
+        }
+    }
+
+    #[test]
+    fn action_parse_table() {
+        use ActionKind::*;
+        let cases: &[(&str, Result<Action, RouteError>)] = &[
+            ("store", Ok(act(Store, None))),
+            ("mail", Ok(act(Mail, None))),
+            ("email", Ok(act(Mail, None))),
+            ("mastodon", Ok(act(Mastodon, None))),
+            ("shell", Ok(act(Shell, None))),
+            ("drop", Ok(act(Drop, None))),
+            ("Mastodon", Ok(act(Mastodon, None))),
+            ("mastodon.friends", Ok(act(Mastodon, Some("friends")))),
+            ("store.mailfolder", Ok(act(Store, Some("mailfolder")))),
+            ("shell.log-2_x", Ok(act(Shell, Some("log-2_x")))),
+            ("email.pub", Ok(act(Mail, Some("pub")))),
+            ("", Err(RouteError::UnknownAction)),
+            ("post", Err(RouteError::UnknownAction)),
+            (" store", Err(RouteError::UnknownAction)),
+            (".friends", Err(RouteError::UnknownAction)),
+            ("a.b.c", Err(RouteError::TooManyDots)),
+            ("mastodon.a.b", Err(RouteError::TooManyDots)),
+            ("store..", Err(RouteError::TooManyDots)),
+            ("store.", Err(RouteError::BadInstance)),
+            ("store./etc", Err(RouteError::BadInstance)),
+            ("store.a b", Err(RouteError::BadInstance)),
+            ("store.ü", Err(RouteError::BadInstance)),
+        ];
+        for (input, expect) in cases {
+            assert_eq!(&Action::parse(input), expect, "input {input:?}");
+        }
+        let long = alloc::format!("store.{}", "a".repeat(MAX_INSTANCE_LEN + 1));
+        assert_eq!(Action::parse(&long), Err(RouteError::BadInstance));
+    }
+
+    #[test]
+    fn action_display_round_trips() {
+        for s in ["store", "mail", "mastodon.friends", "shell.log", "drop"] {
+            let a = Action::parse(s).unwrap();
+            assert_eq!(a.to_string(), s);
+            assert_eq!(Action::parse(&a.to_string()).unwrap(), a);
+        }
+        assert_eq!(Action::parse("email").unwrap().to_string(), "mail");
+    }
+
+    fn reference_config() -> Routes {
+        // The reference's example config.toml [ACTIONS].
+        let mut r = Routes::default();
+        for (t, a) in [
+            ("facebook", "mastodon"),
+            ("picasa", "store"),
+            ("masto@mydomain.com", "mastodon"),
+            ("masto-public@mydomain.com", "mastodon.pub"),
+            ("store@mydomain.com", "store.mailfolder"),
+            ("drop@mydomain.com", "drop"),
+        ] {
+            r.insert(t, Action::parse(a).unwrap());
+        }
+        r
+    }
+
+    #[test]
+    fn lookups_and_defaults() {
+        use ActionKind::*;
+        let r = reference_config();
+        let cases: &[(&str, bool, Action)] = &[
+            ("facebook", true, act(Mastodon, None)),
+            ("FaceBook", true, act(Mastodon, None)),
+            ("picasa", true, act(Store, None)),
+            ("youtube", true, act(Store, None)),
+            // One table for both, as in the reference.
+            ("masto@mydomain.com", true, act(Mastodon, None)),
+            ("masto@mydomain.com", false, act(Mastodon, None)),
+            (
+                "MASTO-PUBLIC@MyDomain.com",
+                false,
+                act(Mastodon, Some("pub")),
+            ),
+            (
+                "Friends <store@mydomain.com>",
+                false,
+                act(Store, Some("mailfolder")),
+            ),
+            ("  drop@mydomain.com ", false, act(Drop, None)),
+            ("someone@example.org", false, act(Mail, None)),
+            // Not an address: looked up as typed, like the reference does.
+            ("facebook", false, act(Mastodon, None)),
+            ("nobody", false, act(Mail, None)),
+        ];
+        for (target, social, expect) in cases {
+            let got = if *social {
+                r.for_site(target)
+            } else {
+                r.for_recipient(target)
+            };
+            assert_eq!(got, expect, "target {target:?} social={social}");
+        }
+        assert_eq!(r.default_social(), &act(Store, None));
+        assert_eq!(r.default_email(), &act(Mail, None));
+        assert_eq!(r.iter().count(), 6);
+        assert_eq!(r.iter().next(), Some(("facebook", &act(Mastodon, None))));
+    }
+
+    #[test]
+    fn insert_replaces_case_insensitively_and_custom_defaults() {
+        use ActionKind::*;
+        let mut r = Routes::new(act(Drop, None), act(Store, Some("inbox")));
+        r.insert("Facebook", act(Mastodon, None));
+        r.insert("facebook", act(Shell, Some("log")));
+        assert_eq!(r.iter().count(), 1);
+        assert_eq!(r.for_site("FACEBOOK"), &act(Shell, Some("log")));
+        assert_eq!(r.for_site("picasa"), &act(Drop, None));
+        assert_eq!(r.for_recipient("x@y"), &act(Store, Some("inbox")));
+    }
+
+    #[test]
+    fn v22_user_folder() {
+        let f = user_folder(b"xiev5kaMeehaimub", "Camera@samsungcamera.com");
+        assert_eq!(f, "yZXbyiz-pZX2DqmBjoRl");
+        assert_eq!(f.len(), 20);
+        assert_ne!(user_folder(b"other", "Camera@samsungcamera.com"), f);
+        assert_ne!(
+            user_folder(b"xiev5kaMeehaimub", "camera@samsungcamera.com"),
+            f
+        );
+    }
+
+    #[test]
+    fn store_folder_uses_instance() {
+        let secret = b"xiev5kaMeehaimub";
+        let user = "Camera@samsungcamera.com";
+        let cases = [
+            (act(ActionKind::Store, None), "yZXbyiz-pZX2DqmBjoRl"),
+            (act(ActionKind::Store, Some("mailfolder")), "mailfolder"),
+            // Not from `parse`: an unsafe instance name falls back to the HMAC folder.
+            (act(ActionKind::Store, Some("../x")), "yZXbyiz-pZX2DqmBjoRl"),
+        ];
+        for (a, expect) in cases {
+            assert_eq!(store_folder(&a, secret, user), expect, "{a:?}");
+        }
+    }
+
+    #[test]
+    fn sanitize_table() {
+        let long_stem = "a".repeat(300);
+        let long_jpg = alloc::format!("{long_stem}.JPG");
+        let expect_long_jpg = alloc::format!("{}.JPG", "a".repeat(MAX_FILE_NAME_LEN - 4));
+        let long_ext = alloc::format!("x.{long_stem}");
+        let cases: &[(&str, Option<&str>)] = &[
+            ("SAM_0001.JPG", Some("SAM_0001.JPG")),
+            ("../../etc/passwd", Some("etc_passwd")),
+            ("..\\..\\windows\\win.ini", Some("windows_win.ini")),
+            ("a/b", Some("a_b")),
+            ("..", None),
+            (".", None),
+            ("", None),
+            ("/", None),
+            ("._.", None),
+            (".hidden", Some("hidden")),
+            ("My  cool\tphoto .jpg", Some("My_cool_photo_.jpg")),
+            ("  spaced  ", Some("spaced")),
+            ("file\0name.jpg", Some("filename.jpg")),
+            ("Grüße.jpg", Some("Gre.jpg")),
+            ("写真.jpg", Some("jpg")),
+            ("写真", None),
+            ("a*b?c:d\"e<f>g|h", Some("abcdefgh")),
+            ("CON", Some("_CON")),
+            ("con.txt", Some("_con.txt")),
+            ("console.txt", Some("console.txt")),
+            ("trailing.", Some("trailing")),
+            ("-dash-", Some("-dash-")),
+            (&long_jpg, Some(&expect_long_jpg)),
+        ];
+        for (input, expect) in cases {
+            assert_eq!(
+                sanitize_file_name(input).as_deref(),
+                *expect,
+                "input {input:?}"
+            );
+        }
+        // An "extension" too long to be one is cut like the rest.
+        let got = sanitize_file_name(&long_ext).unwrap();
+        assert_eq!(got.len(), MAX_FILE_NAME_LEN);
+        assert!(got.starts_with("x.aaa"));
+    }
+
+    #[test]
+    fn parse_address_table() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("Camera@samsungcamera.com", Some("Camera@samsungcamera.com")),
+            ("  a@b.c  ", Some("a@b.c")),
+            (
+                "Camera <Camera@samsungcamera.com>",
+                Some("Camera@samsungcamera.com"),
+            ),
+            ("\"Doe, John\" <john@example.org>", Some("john@example.org")),
+            ("<x@y>", Some("x@y")),
+            ("Name < x@y >", Some("x@y")),
+            ("no address", None),
+            ("", None),
+            ("@example.org", None),
+            ("user@", None),
+            ("Name <unterminated@x", None),
+            ("Name <>", None),
+            ("a@b, c@d", None),
+            ("Name <a b@c>", None),
+        ];
+        for (input, expect) in cases {
+            assert_eq!(parse_address(input), *expect, "input {input:?}");
+        }
+    }
+
+    const KINDS: &[&str] = &["store", "mail", "mastodon", "shell", "drop"];
+
+    proptest! {
+        #[test]
+        fn sanitize_invariants(name in "\\PC{0,300}|[./\\\\ a-zA-Z0-9_-]{0,200}") {
+            if let Some(s) = sanitize_file_name(&name) {
+                prop_assert!(!s.is_empty());
+                prop_assert!(s != "." && s != "..");
+                prop_assert!(!s.starts_with('.'));
+                prop_assert!(!s.contains(['/', '\\', '\0']));
+                prop_assert!(s.len() <= MAX_FILE_NAME_LEN);
+                prop_assert!(s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)));
+                // Idempotent, so re-sanitising a stored name cannot rename it.
+                let again = sanitize_file_name(&s);
+                prop_assert_eq!(again.as_deref(), Some(s.as_str()));
+            }
+        }
+
+        #[test]
+        fn action_parse_display(kind in prop::sample::select(KINDS),
+                                inst in proptest::option::of("[A-Za-z0-9_-]{1,20}")) {
+            let s = match &inst { Some(i) => alloc::format!("{kind}.{i}"), None => String::from(kind) };
+            let a = Action::parse(&s).unwrap();
+            prop_assert_eq!(a.instance.as_deref(), inst.as_deref());
+            prop_assert_eq!(a.to_string(), s);
+        }
+
+        #[test]
+        fn user_folder_shape(secret in proptest::collection::vec(any::<u8>(), 0..80), user in "\\PC{0,40}") {
+            let f = user_folder(&secret, &user);
+            prop_assert_eq!(f.len(), 20);
+            prop_assert!(f.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        }
+    }
+}
