@@ -102,7 +102,7 @@ pub enum AbortReason {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Event<'a> {
     /// A social upload begins: open a temporary file for it.
-    UploadStart(Upload),
+    UploadStart(alloc::boxed::Box<Upload>),
     /// An e-mail attachment begins (attachments of one e-mail follow each other).
     AttachmentStart(Attachment),
     /// Bytes of the current upload or attachment, in order.
@@ -125,7 +125,7 @@ pub enum Event<'a> {
     },
     /// The e-mail is complete and accepted: store and queue it, then call
     /// [`Connection::handle_stored`].
-    EmailComplete(Email),
+    EmailComplete(alloc::boxed::Box<Email>),
     /// Discard everything received for this transfer: no file may remain.
     Aborted {
         /// The upload or e-mail.
@@ -190,7 +190,7 @@ enum Sink {
         endpoint: XmlEndpoint,
         site: String,
     },
-    Upload(Upload),
+    Upload(alloc::boxed::Box<Upload>),
     Email(alloc::boxed::Box<EmailSink>),
 }
 
@@ -206,7 +206,7 @@ enum Phase {
 
 #[derive(Debug)]
 enum Waiting {
-    Upload(Upload),
+    Upload(alloc::boxed::Box<Upload>),
     Email(TransferId),
 }
 
@@ -601,6 +601,7 @@ impl Connection {
                     Err(reply) if length > limits.max_upload => self.respond(reply),
                     Err(reply) => reply_after_body(self, reply),
                     Ok(upload) => {
+                        let upload = alloc::boxed::Box::new(upload);
                         let ev = Event::UploadStart(upload.clone());
                         self.phase = Phase::Body {
                             remaining: length,
@@ -744,7 +745,7 @@ impl Connection {
                 Some(message) => match bridge.plan_email(e.transfer, message, e.attachments) {
                     Ok(email) => {
                         self.phase = Phase::Waiting(Waiting::Email(e.transfer));
-                        return Some(Event::EmailComplete(email));
+                        return Some(Event::EmailComplete(alloc::boxed::Box::new(email)));
                     }
                     Err(reply) => Some(reply),
                 },

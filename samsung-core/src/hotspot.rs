@@ -91,10 +91,10 @@ impl HotspotState {
             entry.2 = now;
             return redirect;
         }
-        if self.clients.len() >= MAX_HOTSPOT_CLIENTS {
-            if let Some(oldest) = (0..self.clients.len()).min_by_key(|&i| self.clients[i].2) {
-                self.clients.swap_remove(oldest);
-            }
+        if self.clients.len() >= MAX_HOTSPOT_CLIENTS
+            && let Some(oldest) = (0..self.clients.len()).min_by_key(|&i| self.clients[i].2)
+        {
+            self.clients.swap_remove(oldest);
         }
         self.clients.push((client, false, now));
         true

@@ -102,6 +102,9 @@ pub mod route;
 #[cfg(test)]
 mod scenario_tests;
 pub mod sns;
+#[cfg(any(test, feature = "_fuzz"))]
+#[doc(hidden)]
+pub mod testing;
 pub mod time;
 pub mod xml;
 

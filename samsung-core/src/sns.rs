@@ -480,18 +480,16 @@ impl Bridge {
             .passwords
             .iter()
             .find(|(u, _)| u.eq_ignore_ascii_case(&creds.user))
+            && !crypto::ct_eq(want.expose().as_bytes(), creds.password.expose().as_bytes())
         {
-            if !crypto::ct_eq(want.expose().as_bytes(), creds.password.expose().as_bytes()) {
-                return Err(LoginError::WrongPassword);
-            }
+            return Err(LoginError::WrongPassword);
         }
         self.handle_timeout(now);
-        if self.sessions.len() >= self.config.limits.max_sessions.max(1) {
-            if let Some(lru) = (0..self.sessions.len()).min_by_key(|&i| self.sessions[i].last_used)
-            {
-                let s = self.sessions.swap_remove(lru);
-                close_batch(&mut self.events, s.batch);
-            }
+        if self.sessions.len() >= self.config.limits.max_sessions.max(1)
+            && let Some(lru) = (0..self.sessions.len()).min_by_key(|&i| self.sessions[i].last_used)
+        {
+            let s = self.sessions.swap_remove(lru);
+            close_batch(&mut self.events, s.batch);
         }
         let key = self.keys.hex(16);
         self.sessions.push(Session {
