@@ -19,8 +19,13 @@ use crate::time::Instant;
 use crate::xml::{self, AuthMethod, EmailMessage, MediaKind};
 
 /// The smallest buffer [`Connection::poll_transmit`] is guaranteed to fit
-/// every response into; every answer is built to stay below one TCP segment.
+/// every camera answer into; every one is built to stay below one TCP segment.
 pub const MIN_TRANSMIT_BUF: usize = 2048;
+/// The buffer a frontend that serves downloads needs: directory listings
+/// are larger than camera answers.
+pub const DOWNLOAD_TRANSMIT_BUF: usize = 64 * 1024;
+/// Most entries shown in a download directory listing.
+pub const MAX_LISTING_ENTRIES: usize = 256;
 
 /// What a request was, for logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +52,8 @@ pub enum Endpoint {
     Video,
     /// `PUT /upload/<key>/<file>`.
     Upload,
+    /// A read-only download of a stored file (`serve_downloads`).
+    Download,
     /// Anything else.
     Unknown,
 }
@@ -68,6 +75,7 @@ impl Endpoint {
             Endpoint::Photo => "photo",
             Endpoint::Video => "video",
             Endpoint::Upload => "upload",
+            Endpoint::Download => "download",
             Endpoint::Unknown => "unknown",
         }
     }
@@ -126,6 +134,14 @@ pub enum Event<'a> {
     /// The e-mail is complete and accepted: store and queue it, then call
     /// [`Connection::handle_stored`].
     EmailComplete(alloc::boxed::Box<Email>),
+    /// A download was requested (`serve_downloads`): look up `path` under
+    /// the upload folder and answer with [`Connection::handle_download`].
+    Download {
+        /// Relative path, percent-decoded, made of plain segments only (no
+        /// `.`/`..`, no hidden names, no `\\`, no NUL); empty for the root;
+        /// ends with `/` when a directory was asked for.
+        path: String,
+    },
     /// Discard everything received for this transfer: no file may remain.
     Aborted {
         /// The upload or e-mail.
@@ -208,6 +224,7 @@ enum Phase {
 enum Waiting {
     Upload(alloc::boxed::Box<Upload>),
     Email(TransferId),
+    Download,
 }
 
 /// What one step decided to hand out; has no borrows, so the step can
@@ -230,6 +247,9 @@ pub struct Connection {
     head_buf: Vec<u8>,
     version: Version,
     head_only: bool,
+    /// A file body of this length follows the rendered head (downloads).
+    body_follows: Option<u64>,
+    waiting_download: bool,
     events: VecDeque<Event<'static>>,
     summary: Option<RequestSummary>,
 }
@@ -246,6 +266,8 @@ impl Connection {
             head_buf: Vec::new(),
             version: Version::Http11,
             head_only: false,
+            body_follows: None,
+            waiting_download: false,
             events: VecDeque::new(),
             summary: None,
         }
@@ -384,6 +406,39 @@ impl Connection {
                 .render(self.version, buf)
                 .ok(),
         }
+    }
+
+    /// The frontend's answer to an [`Event::Download`].
+    pub fn handle_download(&mut self, answer: DownloadAnswer) {
+        if !core::mem::take(&mut self.waiting_download) {
+            return;
+        }
+        let reply = match answer {
+            DownloadAnswer::NotFound => Reply::error(404, "No such file"),
+            DownloadAnswer::File { len, content_type } => {
+                self.body_follows = (!self.head_only).then_some(len);
+                let mut reply = Reply {
+                    status: 200,
+                    content_type: Some(content_type),
+                    headers: Vec::new(),
+                    body: Vec::new(),
+                    content_length: None,
+                };
+                reply
+                    .headers
+                    .push(("X-Content-Type-Options", String::from("nosniff")));
+                reply.content_length = Some(len);
+                reply
+            }
+            DownloadAnswer::Listing(entries) => Reply::html(200, listing_html(&entries)),
+        };
+        self.respond(reply);
+    }
+
+    /// After [`Connection::poll_transmit`] of a download head: the number of
+    /// file bytes the frontend must write after it.
+    pub fn body_follows(&self) -> Option<u64> {
+        self.body_follows
     }
 
     /// Whether the connection is finished: the answer was handed out (or
@@ -609,6 +664,23 @@ impl Connection {
                         };
                         return Some(ev);
                     }
+                }
+            }
+            Endpoint::Unknown
+                if bridge.config().serve_downloads
+                    && matches!(head.method, Method::Get | Method::Head) =>
+            {
+                match download_path(&head.path) {
+                    Some(path) if length == 0 => {
+                        self.waiting_download = true;
+                        self.phase = Phase::Waiting(Waiting::Download);
+                        if let Some(s) = self.summary.as_mut() {
+                            s.endpoint = Endpoint::Download;
+                        }
+                        return Some(Event::Download { path });
+                    }
+                    Some(_) => reply_after_body(self, Reply::error(400, "GET with a body")),
+                    None => reply_after_body(self, Reply::error(404, "No such file")),
                 }
             }
             Endpoint::Unknown => reply_after_body(self, Reply::error(404, "Unknown API")),
@@ -962,6 +1034,101 @@ fn multipart_refusal(err: multipart::MultipartError) -> Reply {
         multipart::MultipartError::TooManyParts => Reply::error(413, "Too many parts"),
         _ => Reply::error(400, "Malformed multipart body"),
     }
+}
+
+/// The frontend's answer to a download request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DownloadAnswer {
+    /// Nothing (readable) there.
+    NotFound,
+    /// A regular file of `len` bytes: the head is rendered, the frontend
+    /// streams the bytes itself (see [`Connection::body_follows`]).
+    File {
+        /// File length.
+        len: u64,
+        /// Its content type (e.g. from the extension).
+        content_type: &'static str,
+    },
+    /// A directory: its entries (at most [`MAX_LISTING_ENTRIES`] are shown).
+    Listing(Vec<ListingEntry>),
+}
+
+/// One entry of a directory listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListingEntry {
+    /// File or directory name (no path).
+    pub name: String,
+    /// Whether it is a directory.
+    pub is_dir: bool,
+    /// Size in bytes (files).
+    pub len: u64,
+}
+
+fn listing_html(entries: &[ListingEntry]) -> String {
+    use core::fmt::Write as _;
+    let mut sorted: Vec<&ListingEntry> = entries
+        .iter()
+        .filter(|e| !e.name.starts_with('.'))
+        .collect();
+    sorted.sort_by(|a, b| (!a.is_dir, &a.name).cmp(&(!b.is_dir, &b.name)));
+    let mut html = String::from(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>samsung-bridge uploads</title></head><body><h1>Uploads</h1><ul><li><a href=\"../\">../</a></li>",
+    );
+    for e in sorted.iter().take(MAX_LISTING_ENTRIES) {
+        let name = xml::escape(&e.name);
+        let href = percent_encode_segment(&e.name);
+        let slash = if e.is_dir { "/" } else { "" };
+        let _ = write!(html, "<li><a href=\"{href}{slash}\">{name}{slash}</a>");
+        if !e.is_dir {
+            let _ = write!(html, " ({} bytes)", e.len);
+        }
+        html.push_str("</li>");
+    }
+    if sorted.len() > MAX_LISTING_ENTRIES {
+        let _ = write!(
+            html,
+            "<li>… {} more</li>",
+            sorted.len() - MAX_LISTING_ENTRIES
+        );
+    }
+    html.push_str("</ul></body></html>");
+    html
+}
+
+fn percent_encode_segment(name: &str) -> String {
+    use core::fmt::Write as _;
+    let mut out = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// A request path as a safe relative path under the upload folder, or
+/// `None` when it tries to leave it or reach hidden files.
+fn download_path(path: &str) -> Option<String> {
+    let decoded = crate::crypto::url_decode(path).ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let rel = decoded.strip_prefix('/')?;
+    let is_dir = rel.is_empty() || rel.ends_with('/');
+    let mut out = String::new();
+    for seg in rel.split('/').filter(|s| !s.is_empty()) {
+        if seg.starts_with('.') || seg.contains(['\\', '\0']) || seg.chars().any(char::is_control) {
+            return None;
+        }
+        if !out.is_empty() {
+            out.push('/');
+        }
+        out.push_str(seg);
+    }
+    if is_dir && !out.is_empty() {
+        out.push('/');
+    }
+    Some(out)
 }
 
 /// Where `inner` lies within `outer`, if it is a subslice of it.

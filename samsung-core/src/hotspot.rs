@@ -111,6 +111,7 @@ pub fn gld_reply() -> Reply {
             ("ETag", String::from("\"deadbeef\"")),
         ],
         body: Vec::new(),
+        content_length: None,
     }
 }
 
@@ -125,6 +126,7 @@ pub fn redirect_reply(check: CheckHost) -> Reply {
         content_type: Some(crate::http::TEXT_HTML),
         headers: alloc::vec![("Location", String::from(location))],
         body: Vec::new(),
+        content_length: None,
     }
 }
 
@@ -141,6 +143,7 @@ pub fn cookie_reply(check: CheckHost) -> Reply {
         content_type: Some(crate::http::TEXT_HTML),
         headers: alloc::vec![("Set-Cookie", cookie)],
         body: body.as_bytes().to_vec(),
+        content_length: None,
     }
 }
 

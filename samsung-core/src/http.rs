@@ -319,6 +319,9 @@ pub struct Reply {
     pub headers: Vec<(&'static str, String)>,
     /// The body.
     pub body: Vec<u8>,
+    /// `Content-Length` to announce when the body is streamed separately
+    /// (downloads); `None`: the length of `body`.
+    pub content_length: Option<u64>,
 }
 
 /// The content type the reference sends on every XML or text answer.
@@ -332,6 +335,7 @@ impl Reply {
             content_type: Some(TEXT_HTML),
             headers: Vec::new(),
             body: body.into(),
+            content_length: None,
         }
     }
 
@@ -355,7 +359,7 @@ impl Reply {
         for (slot, (name, value)) in headers.iter_mut().zip(self.headers.iter()) {
             *slot = (name, value.as_str());
         }
-        render(
+        render_with_length(
             version,
             &Response {
                 status: self.status,
@@ -363,6 +367,7 @@ impl Reply {
                 headers: &headers[..n],
                 body: &self.body,
             },
+            self.content_length.unwrap_or(self.body.len() as u64),
             out,
         )
     }
@@ -393,6 +398,17 @@ impl core::fmt::Write for SliceWriter<'_> {
 /// Renders a complete response (always `Connection: close`, always a
 /// `Content-Length`) into `out`, returning its length.
 pub fn render(version: Version, resp: &Response<'_>, out: &mut [u8]) -> Result<usize, HttpError> {
+    render_with_length(version, resp, resp.body.len() as u64, out)
+}
+
+/// Like [`render`], but announces `content_length` (the body, if any, is
+/// still written): for heads whose body the frontend streams itself.
+pub fn render_with_length(
+    version: Version,
+    resp: &Response<'_>,
+    content_length: u64,
+    out: &mut [u8],
+) -> Result<usize, HttpError> {
     let mut w = SliceWriter { buf: out, len: 0 };
     let result = (|| -> core::fmt::Result {
         write!(
@@ -410,8 +426,7 @@ pub fn render(version: Version, resp: &Response<'_>, out: &mut [u8]) -> Result<u
         }
         write!(
             w,
-            "Content-Length: {}\r\nConnection: close\r\n\r\n",
-            resp.body.len()
+            "Content-Length: {content_length}\r\nConnection: close\r\n\r\n"
         )?;
         w.put(resp.body)
     })();

@@ -428,6 +428,50 @@ fn session_export_import_round_trip() {
     assert_eq!(late.bridge.import_sessions(&exported, expired), Ok(0));
 }
 
+#[test]
+fn downloads_are_served_only_when_enabled_and_never_escape() {
+    let mut closed = Sim::new(BridgeConfig::default());
+    closed
+        .files
+        .insert("abc/SAM_1.JPG".into(), b"jpeg".to_vec());
+    assert_eq!(
+        closed
+            .exchange(b"GET /abc/SAM_1.JPG HTTP/1.1\r\n\r\n")
+            .status(),
+        404
+    );
+    let mut sim = Sim::new(BridgeConfig {
+        serve_downloads: true,
+        ..BridgeConfig::default()
+    });
+    sim.files.insert("abc/SAM_1.JPG".into(), b"jpeg!".to_vec());
+    sim.files.insert("abc/<b>.JPG".into(), b"x".to_vec());
+    let out = sim.exchange(b"GET /abc/SAM_1.JPG HTTP/1.1\r\n\r\n");
+    assert_eq!(out.status(), 200);
+    assert_eq!(out.header("Content-Length").as_deref(), Some("5"));
+    assert!(out.response.ends_with(b"\r\n\r\njpeg!"));
+    let listing = sim.exchange(b"GET /abc/ HTTP/1.1\r\n\r\n");
+    assert_eq!(listing.status(), 200);
+    assert!(listing.body().contains("href=\"SAM_1.JPG\""));
+    assert!(
+        listing.body().contains("&lt;b&gt;.JPG"),
+        "names are escaped"
+    );
+    for evil in [
+        &b"GET /../etc/passwd HTTP/1.1\r\n\r\n"[..],
+        b"GET /abc/%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\n\r\n",
+        b"GET /.sessions/x.json HTTP/1.1\r\n\r\n",
+        b"GET /abc/..%5c..%5cwin.ini HTTP/1.1\r\n\r\n",
+        b"GET /abc/%00 HTTP/1.1\r\n\r\n",
+    ] {
+        let out = sim.exchange(evil);
+        assert_eq!(out.status(), 404, "{:?}", core::str::from_utf8(evil));
+    }
+    // Camera endpoints still win over downloads.
+    let gld = sim.exchange(b"GET / HTTP/1.1\r\nHost: gld.samsungosp.com\r\n\r\n");
+    assert!(gld.header("ETag").is_some());
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 

@@ -111,6 +111,10 @@ pub struct BridgeConfig {
     pub screen_name: String,
     /// Limits and timeouts.
     pub limits: Limits,
+    /// Serve stored files read-only on unknown `GET` paths (the reference's
+    /// `INSECURE_DOWNLOAD`): the connection asks the frontend with
+    /// [`crate::conn::Event::Download`].
+    pub serve_downloads: bool,
 }
 
 impl Default for BridgeConfig {
@@ -128,6 +132,7 @@ impl Default for BridgeConfig {
             host_addr: String::from(DEFAULT_HOST_ADDR),
             screen_name: String::from(DEFAULT_SCREEN_NAME),
             limits: Limits::default(),
+            serve_downloads: false,
         }
     }
 }

@@ -32,6 +32,8 @@ pub struct Outcome {
     pub attachments: Vec<(Attachment, Vec<u8>)>,
     pub emails: Vec<alloc::boxed::Box<Email>>,
     pub aborted: Vec<TransferId>,
+    /// Bytes of a served download (streamed after the head).
+    pub download: Option<Vec<u8>>,
 }
 
 impl Outcome {
@@ -60,6 +62,8 @@ pub struct Sim {
     pub client: ClientAddr,
     /// Refuse to store (simulates a full disk).
     pub fail_store: bool,
+    /// Files served when downloads are enabled (relative path → bytes).
+    pub files: BTreeMap<String, Vec<u8>>,
 }
 
 impl Sim {
@@ -69,6 +73,7 @@ impl Sim {
             now: Instant::from_millis(1_735_689_600_000),
             client: ClientAddr::from_ipv4([10, 42, 0, 2]),
             fail_store: false,
+            files: BTreeMap::new(),
         }
     }
 
@@ -115,10 +120,20 @@ impl Sim {
                 self.apply(&mut conn, OwnedEvent::Event(ev), &mut out, &mut open);
             }
         }
-        let mut buf = [0u8; MIN_TRANSMIT_BUF];
-        if let Some(n) = conn.poll_transmit(&mut buf) {
+        let mut buf = vec![0u8; crate::conn::DOWNLOAD_TRANSMIT_BUF];
+        let limit = if self.bridge.config().serve_downloads {
+            buf.len()
+        } else {
+            MIN_TRANSMIT_BUF
+        };
+        if let Some(n) = conn.poll_transmit(&mut buf[..limit]) {
             out.response = buf[..n].to_vec();
             assert!(conn.is_closed());
+            if let Some(len) = conn.body_follows() {
+                let data = out.download.clone().unwrap_or_default();
+                assert_eq!(len, data.len() as u64);
+                out.response.extend_from_slice(&data);
+            }
         }
         out
     }
@@ -166,6 +181,32 @@ impl Sim {
                 let t = email.transfer;
                 out.emails.push(email);
                 conn.handle_stored(&mut self.bridge, self.now, t, !self.fail_store);
+            }
+            Event::Download { path } => {
+                let answer = if path.is_empty() || path.ends_with('/') {
+                    let entries = self
+                        .files
+                        .iter()
+                        .filter_map(|(name, data)| {
+                            let rest = name.strip_prefix(path.as_str())?;
+                            Some(crate::conn::ListingEntry {
+                                name: rest.to_string(),
+                                is_dir: false,
+                                len: data.len() as u64,
+                            })
+                        })
+                        .collect();
+                    crate::conn::DownloadAnswer::Listing(entries)
+                } else if let Some(data) = self.files.get(&path) {
+                    out.download = Some(data.clone());
+                    crate::conn::DownloadAnswer::File {
+                        len: data.len() as u64,
+                        content_type: "image/jpeg",
+                    }
+                } else {
+                    crate::conn::DownloadAnswer::NotFound
+                };
+                conn.handle_download(answer);
             }
             Event::Aborted { transfer, .. } => {
                 out.aborted.push(transfer);
@@ -231,6 +272,7 @@ impl From<Event<'_>> for OwnedEvent {
             Event::Aborted { transfer, reason } => {
                 OwnedEvent::Event(Event::Aborted { transfer, reason })
             }
+            Event::Download { path } => OwnedEvent::Event(Event::Download { path }),
         }
     }
 }
