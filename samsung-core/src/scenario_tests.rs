@@ -559,6 +559,9 @@ mod model {
         ]
     }
 
+    /// Expected batch position of an upload: index, expected, last, alt.
+    pub type Position = (usize, Option<usize>, bool, Option<String>);
+
     /// Captions: with and without the `~` convention.
     pub const CAPTIONS: [&str; 4] = ["A~a1~a2", "B~b1", "C", "A~a1~a2"];
 
@@ -684,12 +687,7 @@ mod model {
         }
 
         /// Returns (status, expected batch position if an upload started).
-        pub fn put(
-            &mut self,
-            i: usize,
-            file: &str,
-            ok: bool,
-        ) -> (u16, Option<(usize, Option<usize>, bool, Option<String>)>) {
+        pub fn put(&mut self, i: usize, file: &str, ok: bool) -> (u16, Option<Position>) {
             let now = self.now;
             let Some(s) = self.sessions.get_mut(i).filter(|s| s.alive) else {
                 return (401, None);
@@ -737,10 +735,7 @@ mod model {
         }
     }
 
-    pub fn check_batch(
-        got: &BatchRef,
-        want: &(usize, Option<usize>, bool, Option<String>),
-    ) -> bool {
+    pub fn check_batch(got: &BatchRef, want: &Position) -> bool {
         got.index == want.0 && got.expected == want.1 && got.last == want.2 && got.alt == want.3
     }
 }
