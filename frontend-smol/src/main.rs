@@ -3,9 +3,10 @@
 
 mod config;
 mod outbox;
+mod store;
 mod tools;
 
 fn main() {
-    // Wired up in the next commits.
+    // Wired up once config, outbox and tools land (see the next commits).
     let _ = std::env::args();
 }

@@ -151,6 +151,24 @@ pub enum Event<'a> {
     },
 }
 
+impl<'a> Event<'a> {
+    /// Separates the one borrowed event (`Data`) from the owned ones, so a
+    /// frontend can keep an owned event while it calls the connection again
+    /// (e.g. [`Connection::handle_stored`] after an `UploadComplete`).
+    pub fn into_owned(self) -> Result<Event<'static>, (TransferId, &'a [u8])> {
+        Ok(match self {
+            Event::Data { transfer, data } => return Err((transfer, data)),
+            Event::UploadStart(u) => Event::UploadStart(u),
+            Event::AttachmentStart(a) => Event::AttachmentStart(a),
+            Event::AttachmentEnd { transfer } => Event::AttachmentEnd { transfer },
+            Event::UploadComplete { transfer } => Event::UploadComplete { transfer },
+            Event::EmailComplete(e) => Event::EmailComplete(e),
+            Event::Download { path } => Event::Download { path },
+            Event::Aborted { transfer, reason } => Event::Aborted { transfer, reason },
+        })
+    }
+}
+
 /// A short record of the request for the frontend's log line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestSummary {

@@ -258,21 +258,9 @@ pub enum OwnedEvent {
 
 impl From<Event<'_>> for OwnedEvent {
     fn from(ev: Event<'_>) -> Self {
-        match ev {
-            Event::Data { transfer, data } => OwnedEvent::Data(transfer, data.to_vec()),
-            Event::UploadStart(u) => OwnedEvent::Event(Event::UploadStart(u)),
-            Event::AttachmentStart(a) => OwnedEvent::Event(Event::AttachmentStart(a)),
-            Event::AttachmentEnd { transfer } => {
-                OwnedEvent::Event(Event::AttachmentEnd { transfer })
-            }
-            Event::UploadComplete { transfer } => {
-                OwnedEvent::Event(Event::UploadComplete { transfer })
-            }
-            Event::EmailComplete(e) => OwnedEvent::Event(Event::EmailComplete(e)),
-            Event::Aborted { transfer, reason } => {
-                OwnedEvent::Event(Event::Aborted { transfer, reason })
-            }
-            Event::Download { path } => OwnedEvent::Event(Event::Download { path }),
+        match ev.into_owned() {
+            Ok(ev) => OwnedEvent::Event(ev),
+            Err((transfer, data)) => OwnedEvent::Data(transfer, data.to_vec()),
         }
     }
 }
