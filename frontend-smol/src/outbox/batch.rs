@@ -1,0 +1,245 @@
+//! Social batches: files collected under `batches/<id>/` until the batch is
+//! complete (or closed, or orphaned by a restart), then one Mastodon job.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tracing::{info, warn};
+
+use super::store::{self, JobFile, JobSpec, MastodonSpec, StoredFile};
+use super::{JobId, JobKind, JobState, JobSummary, Outbox};
+
+impl Outbox {
+    /// Social Mastodon: takes over one file of a batch (`file`: fsynced, on
+    /// the outbox's file system; renamed into the outbox). Durable on return.
+    pub fn add_batch_media(
+        &self,
+        instance: Option<&str>,
+        batch: &samsung_core::sns::BatchRef,
+        file: &Path,
+        file_name: &str,
+        content_type: Option<&str>,
+    ) -> io::Result<()> {
+        let dir = self.batch_dir(&batch.id)?;
+        let _guard = self.shared.lock_batches();
+        let fresh = !dir.exists();
+        fs::create_dir_all(&dir)?;
+        if fresh {
+            store::sync_dir(&self.shared.root.join(store::BATCHES))?;
+        }
+        let entry = BatchEntry {
+            instance: instance.map(str::to_owned),
+            index: batch.index,
+            expected: batch.expected,
+            caption: batch.caption.clone(),
+            alt: batch.alt.clone(),
+            album: batch.album.clone(),
+            file_name: file_name.to_owned(),
+            content_type: content_type.map(str::to_owned),
+        };
+        // The media first, then its entry: an entry always has its file.
+        store::move_file(file, &dir.join(format!("{:04}.media", batch.index)))?;
+        store::sync_dir(&dir)?;
+        store::replace_durable(
+            &dir.join(format!("{:04}.json", batch.index)),
+            &store::to_json(&entry)?,
+        )?;
+        info!(
+            batch = %batch.id,
+            index = batch.index,
+            expected = ?batch.expected,
+            target = %store::with_instance("mastodon", instance),
+            "stored {file_name} for the batch's post"
+        );
+        Ok(())
+    }
+
+    /// Turns a complete (or closed) batch into a Mastodon job, media ordered
+    /// by index. Unknown or already finished batches: `Ok(None)`.
+    pub fn finish_batch(&self, batch_id: &str) -> io::Result<Option<JobId>> {
+        let dir = self.batch_dir(batch_id)?;
+        let _guard = self.shared.lock_batches();
+        if !dir.exists() {
+            return Ok(None);
+        }
+        // A marker from an interrupted finish names the job it was becoming.
+        let marker = dir.join(store::BATCH_JOB_MARKER);
+        let id = match fs::read_to_string(&marker) {
+            Ok(id) if store::is_safe_name(id.trim()) => {
+                let id = id.trim().to_owned();
+                if self.shared.job_exists(&id) {
+                    self.remove_batch_dir(&dir)?;
+                    return Ok(None);
+                }
+                id
+            }
+            _ => {
+                let id = store::new_job_id(store::now_ms());
+                store::replace_durable(&marker, id.as_bytes())?;
+                id
+            }
+        };
+        let entries = read_batch(&dir)?;
+        let Some(first) = entries.first().map(|(e, _)| e.clone()) else {
+            self.remove_batch_dir(&dir)?;
+            return Ok(None);
+        };
+        let media: Vec<StoredFile> = entries
+            .iter()
+            .enumerate()
+            .map(|(n, (e, _))| StoredFile {
+                file: format!("media-{n}"),
+                file_name: e.file_name.clone(),
+                content_type: e.content_type.clone(),
+                alt: e.alt.clone(),
+            })
+            .collect();
+        let job = JobFile {
+            version: store::FORMAT_VERSION,
+            id: id.clone(),
+            created_ms: store::now_ms(),
+            spec: JobSpec::Mastodon(MastodonSpec {
+                instance: first.instance.clone(),
+                caption: first.caption.clone(),
+                album: first.album.clone(),
+                media,
+                source: format!("batch {batch_id}"),
+            }),
+        };
+        let files: Vec<(PathBuf, String)> = entries
+            .iter()
+            .enumerate()
+            .map(|(n, (_, path))| (path.clone(), format!("media-{n}")))
+            .collect();
+        self.commit(&job, &files)?;
+        if let Some(expected) = first.expected.filter(|&x| x != entries.len()) {
+            warn!(batch = %batch_id, job = %id, "batch closed with {} of {expected} announced files", entries.len());
+        }
+        self.remove_batch_dir(&dir)?;
+        Ok(Some(JobId(id)))
+    }
+
+    fn batch_dir(&self, batch_id: &str) -> io::Result<PathBuf> {
+        if !store::is_safe_name(batch_id) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "batch id is not a safe directory name",
+            ));
+        }
+        Ok(self.shared.root.join(store::BATCHES).join(batch_id))
+    }
+
+    fn remove_batch_dir(&self, dir: &Path) -> io::Result<()> {
+        fs::remove_dir_all(dir)?;
+        store::sync_dir(&self.shared.root.join(store::BATCHES))
+    }
+
+    /// After a crash in `finish_batch`: batches whose job was committed are removed.
+    pub(super) fn recover_batches(&self) -> io::Result<()> {
+        let bdir = self.shared.root.join(store::BATCHES);
+        for name in store::list_names(&bdir)? {
+            let dir = bdir.join(&name);
+            if let Ok(id) = fs::read_to_string(dir.join(store::BATCH_JOB_MARKER))
+                && self.shared.job_exists(id.trim())
+            {
+                self.remove_batch_dir(&dir)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Posts batches nobody will close any more (see `orphan_batch_after`).
+    pub(super) fn flush_orphan_batches(&self) {
+        let bdir = self.shared.root.join(store::BATCHES);
+        let limit = self.shared.settings.orphan_batch_after;
+        for name in store::list_names(&bdir).unwrap_or_default() {
+            let newest = newest_mtime(&bdir.join(&name));
+            let idle = newest.and_then(|t| t.elapsed().ok());
+            if idle.is_some_and(|d| d >= limit) {
+                match self.finish_batch(&name) {
+                    Ok(Some(job)) => {
+                        warn!(batch = %name, job = %job, "batch idle for {} s: posting what arrived", limit.as_secs())
+                    }
+                    Ok(None) => {}
+                    Err(e) => warn!(batch = %name, "could not close idle batch: {e}"),
+                }
+            }
+        }
+    }
+}
+
+/// The sidecar of one batch file (`<index>.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct BatchEntry {
+    instance: Option<String>,
+    index: usize,
+    expected: Option<usize>,
+    caption: String,
+    alt: Option<String>,
+    album: Option<String>,
+    file_name: String,
+    content_type: Option<String>,
+}
+
+/// The complete entries of a batch (sidecar and media both present), by index.
+fn read_batch(dir: &Path) -> io::Result<Vec<(BatchEntry, PathBuf)>> {
+    let mut out = Vec::new();
+    for name in store::list_names(dir)? {
+        let Some(stem) = name.strip_suffix(".json") else {
+            continue;
+        };
+        let media = dir.join(format!("{stem}.media"));
+        if !media.is_file() {
+            continue;
+        }
+        match store::read_json::<BatchEntry>(&dir.join(&name)) {
+            Ok(e) => out.push((e, media)),
+            Err(e) => warn!("skipping unreadable batch entry: {e}"),
+        }
+    }
+    out.sort_by_key(|(e, _)| e.index);
+    Ok(out)
+}
+
+fn newest_mtime(dir: &Path) -> Option<std::time::SystemTime> {
+    let mut newest = fs::metadata(dir).and_then(|m| m.modified()).ok();
+    for entry in fs::read_dir(dir).ok()?.flatten() {
+        if let Ok(t) = entry.metadata().and_then(|m| m.modified()) {
+            newest = newest.max(Some(t));
+        }
+    }
+    newest
+}
+
+/// The open batches, as listing entries.
+pub(super) fn list_batches(dir: &Path) -> io::Result<Vec<JobSummary>> {
+    let mut out = Vec::new();
+    for name in store::list_names(&dir.join(store::BATCHES))? {
+        let bdir = dir.join(store::BATCHES).join(&name);
+        let entries = read_batch(&bdir).unwrap_or_default();
+        let created_ms = fs::metadata(&bdir)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0));
+        let first = entries.first().map(|(e, _)| e);
+        out.push(JobSummary {
+            id: name,
+            kind: JobKind::Batch,
+            target: store::with_instance("mastodon", first.and_then(|e| e.instance.as_deref())),
+            detail: match first.and_then(|e| e.expected) {
+                Some(x) => format!("{} of {x} files", entries.len()),
+                None => store::count(entries.len(), "file"),
+            },
+            created_ms,
+            attempts: 0,
+            next_attempt_ms: None,
+            last_error: None,
+            state: JobState::Collecting,
+            result: None,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,514 @@
+//! The outbox on disk: job ids, the two JSON files of a job, durable writes.
+//!
+//! ```text
+//! <outbox>/lock                 held (flock) by the daemon that owns the outbox
+//! <outbox>/retry-now            marker left by `samsung-bridge outbox retry`
+//! <outbox>/tmp/<id>/            a job being assembled (removed at open: never half a job)
+//! <outbox>/jobs/<id>/job.json   what to do (written once)
+//! <outbox>/jobs/<id>/state.json progress: attempts, next attempt, error, uploaded media, posted statuses
+//! <outbox>/jobs/<id>/media-<n>  the files, named by position (camera names stay in job.json)
+//! <outbox>/done/<id>/           finished jobs, JSON only, pruned after a retention time
+//! <outbox>/batches/<batch>/     social uploads of a batch that is still open:
+//!                               <index>.media + <index>.json per file, `job` once it is being turned into a job
+//! ```
+
+use std::fs::{self, File};
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use super::ShellValues;
+
+/// Format version of `job.json` / `state.json`.
+pub(crate) const FORMAT_VERSION: u32 = 1;
+pub(crate) const JOB_FILE: &str = "job.json";
+pub(crate) const STATE_FILE: &str = "state.json";
+pub(crate) const RETRY_MARKER: &str = "retry-now";
+pub(crate) const LOCK_FILE: &str = "lock";
+pub(crate) const JOBS: &str = "jobs";
+pub(crate) const DONE: &str = "done";
+pub(crate) const TMP: &str = "tmp";
+pub(crate) const BATCHES: &str = "batches";
+/// In a batch directory: the id of the job it is being turned into.
+pub(crate) const BATCH_JOB_MARKER: &str = "job";
+
+/// Milliseconds since the Unix epoch (0 if the clock is before 1970).
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// `YYYY-MM-DD HH:MM:SS` (UTC) of a Unix time in milliseconds.
+pub(crate) fn format_utc(ms: u64) -> String {
+    let (date, secs) = civil(ms);
+    format!(
+        "{}-{:02}-{:02} {:02}:{:02}:{:02}",
+        date.0,
+        date.1,
+        date.2,
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// ((year, month, day), seconds of the day) of a Unix time in ms (Howard Hinnant's `civil_from_days`).
+fn civil(ms: u64) -> ((i64, u32, u32), u64) {
+    let secs = ms / 1000;
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
+    let month = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    ((year, month, day), secs % 86_400)
+}
+
+/// A fresh job id: UTC time (sortable) and 32 random bits, e.g. `20261127T085501.123Z-3fa9c2d1`.
+pub(crate) fn new_job_id(now: u64) -> String {
+    let ((y, mo, d), s) = civil(now);
+    format!(
+        "{y:04}{mo:02}{d:02}T{:02}{:02}{:02}.{:03}Z-{:08x}",
+        s / 3600,
+        s / 60 % 60,
+        s % 60,
+        now % 1000,
+        random_u32()
+    )
+}
+
+pub(crate) fn random_u32() -> u32 {
+    // The id only has to differ from the other ids of the same millisecond;
+    // if the OS RNG fails, a counter and the clock's nanoseconds do.
+    static FALLBACK: AtomicU32 = AtomicU32::new(0);
+    getrandom::u32().unwrap_or_else(|_| {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        nanos ^ FALLBACK.fetch_add(0x9E37_79B9, Ordering::Relaxed)
+    })
+}
+
+/// Names that are safe as a single path component and that we created: ids, batch ids.
+pub(crate) fn is_safe_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 96
+        && !s.starts_with('.')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// One file of a job, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StoredFile {
+    /// Name inside the job directory (`media-0`, …).
+    pub file: String,
+    /// The name the camera gave it (for the multipart / MIME headers only).
+    pub file_name: String,
+    pub content_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alt: Option<String>,
+}
+
+/// A Mastodon post (or thread).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct MastodonSpec {
+    pub instance: Option<String>,
+    pub caption: String,
+    pub album: Option<String>,
+    pub media: Vec<StoredFile>,
+    /// What it came from, for logs and the listing: `batch <id>` or `e-mail`.
+    pub source: String,
+}
+
+/// An e-mail via the smarthost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct MailSpec {
+    pub from: String,
+    pub to: Vec<String>,
+    pub subject: String,
+    pub body: String,
+    pub attachments: Vec<StoredFile>,
+}
+
+/// A shell command for one stored file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ShellSpec {
+    pub instance: Option<String>,
+    pub values: ShellValues,
+}
+
+/// What a job does (immutable after creation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub(crate) enum JobSpec {
+    Mastodon(MastodonSpec),
+    Mail(MailSpec),
+    Shell(ShellSpec),
+}
+
+/// `job.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct JobFile {
+    pub version: u32,
+    pub id: String,
+    pub created_ms: u64,
+    #[serde(flatten)]
+    pub spec: JobSpec,
+}
+
+impl JobFile {
+    /// `mastodon`, `mastodon.<instance>`, `mail to a, b`, `shell.<instance>`.
+    pub fn target(&self) -> String {
+        match &self.spec {
+            JobSpec::Mastodon(m) => with_instance("mastodon", m.instance.as_deref()),
+            JobSpec::Mail(m) => format!("mail to {}", m.to.join(", ")),
+            JobSpec::Shell(s) => with_instance("shell", s.instance.as_deref()),
+        }
+    }
+
+    /// One line about the content, for logs and the listing.
+    pub fn describe(&self) -> String {
+        match &self.spec {
+            JobSpec::Mastodon(m) => format!("{}, {}", m.source, count(m.media.len(), "file")),
+            JobSpec::Mail(m) => format!(
+                "\"{}\", {}",
+                excerpt(&m.subject, 40),
+                count(m.attachments.len(), "attachment")
+            ),
+            JobSpec::Shell(s) => format!("file {}", s.values.filename),
+        }
+    }
+}
+
+pub(crate) fn with_instance(action: &str, instance: Option<&str>) -> String {
+    match instance {
+        Some(i) => format!("{action}.{i}"),
+        None => action.to_owned(),
+    }
+}
+
+pub(crate) fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// At most `max` characters, control characters replaced, `…` when cut.
+pub(crate) fn excerpt(s: &str, max: usize) -> String {
+    let mut out: String = s
+        .trim()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(max)
+        .collect();
+    if s.trim().chars().count() > max {
+        out.push('…');
+    }
+    out
+}
+
+/// Where one media file of a Mastodon job is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", content = "id", rename_all = "lowercase")]
+pub(crate) enum MediaProgress {
+    #[default]
+    Pending,
+    /// Uploaded, Mastodon still processing it (202 / 206): poll this id.
+    Processing(String),
+    /// Uploaded and ready: this id.
+    Done(String),
+}
+
+/// A status the job has posted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct PostedStatus {
+    pub id: String,
+    pub url: Option<String>,
+}
+
+/// `state.json`: rewritten (durably) after every step.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct JobProgress {
+    /// Attempts made in total.
+    pub attempts: u32,
+    /// Attempts since the job was queued or last re-queued (`outbox retry`): drives back-off and shell's limit.
+    pub round_attempts: u32,
+    /// Unix ms; 0 = now.
+    pub next_attempt_ms: u64,
+    pub last_error: Option<String>,
+    /// Given up on (the reason is `last_error`) until `outbox retry`.
+    pub failed: bool,
+    pub done_ms: Option<u64>,
+    /// What came of it: status URLs, "mail sent to 2 recipients", "command exited 0".
+    pub result: Option<String>,
+    /// Mastodon: attachments per status, fixed before the first status is posted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_status: Option<usize>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<MediaProgress>,
+    /// Mastodon: statuses posted so far, one per thread part, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statuses: Vec<PostedStatus>,
+}
+
+impl JobProgress {
+    /// `outbox retry`: due now, with a fresh back-off. Media not attached to
+    /// a posted status are uploaded again: Mastodon deletes unattached media
+    /// after about a day, and a job someone retries by hand may be older.
+    pub fn requeue(&mut self) {
+        self.failed = false;
+        self.round_attempts = 0;
+        self.next_attempt_ms = 0;
+        let attached = self
+            .statuses
+            .len()
+            .saturating_mul(self.per_status.unwrap_or(usize::MAX));
+        for m in self.media.iter_mut().skip(attached) {
+            *m = MediaProgress::Pending;
+        }
+    }
+}
+
+/// The JSON of `job.json` / `state.json` (never fails for these types).
+pub(crate) fn to_json<T: Serialize>(v: &T) -> io::Result<Vec<u8>> {
+    let mut out = serde_json::to_vec_pretty(v).map_err(io::Error::other)?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> io::Result<T> {
+    let bytes = fs::read(path)?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: {e}", path.display()),
+        )
+    })
+}
+
+/// Makes a directory's entries (creations, renames, removals) durable.
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Writes a new file and fsyncs it (not its directory).
+pub(crate) fn write_synced(path: &Path, data: &[u8]) -> io::Result<()> {
+    let mut f = File::create(path)?;
+    f.write_all(data)?;
+    f.sync_all()
+}
+
+/// Replaces `path` atomically: temp file, fsync, rename, fsync of the directory.
+pub(crate) fn replace_durable(path: &Path, data: &[u8]) -> io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    write_synced(&tmp, data)?;
+    fs::rename(&tmp, path)?;
+    sync_dir(path.parent().unwrap_or(Path::new(".")))
+}
+
+/// Puts `src` at `dst` (same file system: a hard link; otherwise a copy) and fsyncs it.
+pub(crate) fn link_or_copy(src: &Path, dst: &Path) -> io::Result<()> {
+    if fs::hard_link(src, dst).is_err() {
+        fs::copy(src, dst)?;
+    }
+    // The caller may not have synced its data; a no-op when it has.
+    File::open(dst)?.sync_all()
+}
+
+/// Moves `src` to `dst` (rename; across file systems: copy, fsync, remove).
+pub(crate) fn move_file(src: &Path, dst: &Path) -> io::Result<()> {
+    match fs::rename(src, dst) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::CrossesDevices => {
+            fs::copy(src, dst)?;
+            File::open(dst)?.sync_all()?;
+            fs::remove_file(src)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Names of the entries of `dir` that are safe names, sorted (missing dir: none).
+pub(crate) fn list_names(dir: &Path) -> io::Result<Vec<String>> {
+    let rd = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut out = Vec::new();
+    for entry in rd {
+        let name = entry?.file_name();
+        if let Some(n) = name.to_str().filter(|n| is_safe_name(n)) {
+            out.push(n.to_owned());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+pub(crate) fn load_job(dir: &Path) -> io::Result<(JobFile, JobProgress)> {
+    let job: JobFile = read_json(&dir.join(JOB_FILE))?;
+    let state = read_json(&dir.join(STATE_FILE))?;
+    Ok((job, state))
+}
+
+pub(crate) fn save_state(dir: &Path, state: &JobProgress) -> io::Result<()> {
+    replace_durable(&dir.join(STATE_FILE), &to_json(state)?)
+}
+
+/// Assembles a job under `tmp/<id>` and renames it into `jobs/<id>`: after a
+/// crash there is either no job or a complete one (plus debris in `tmp/`
+/// that `open` removes). `files` (source, name in the job) are hard-linked
+/// or copied: their owner keeps (and later deletes) them.
+pub(crate) fn commit_job(root: &Path, job: &JobFile, files: &[(&Path, &str)]) -> io::Result<()> {
+    let staging = root.join(TMP).join(&job.id);
+    if staging.exists() {
+        fs::remove_dir_all(&staging)?;
+    }
+    fs::create_dir(&staging)?;
+    let result = (|| {
+        for (src, name) in files {
+            link_or_copy(src, &staging.join(name))?;
+        }
+        write_synced(&staging.join(JOB_FILE), &to_json(job)?)?;
+        write_synced(
+            &staging.join(STATE_FILE),
+            &to_json(&JobProgress::default())?,
+        )?;
+        sync_dir(&staging)?;
+        let jobs = root.join(JOBS);
+        fs::rename(&staging, jobs.join(&job.id))?;
+        sync_dir(&jobs)?;
+        sync_dir(&root.join(TMP))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_formatting() {
+        assert_eq!(format_utc(0), "1970-01-01 00:00:00");
+        // 2026-11-27 08:55:01.123 UTC
+        assert_eq!(format_utc(1_795_769_701_123), "2026-11-27 08:55:01");
+        assert_eq!(format_utc(951_782_400_000), "2000-02-29 00:00:00");
+        let id = new_job_id(1_795_769_701_123);
+        assert!(id.starts_with("20261127T085501.123Z-"), "{id}");
+        assert_eq!(id.len(), "20261127T085501.123Z-".len() + 8);
+        assert!(is_safe_name(&id));
+        assert_ne!(new_job_id(0), new_job_id(0));
+    }
+
+    #[test]
+    fn safe_names() {
+        for ok in ["a", "0123456789abcdef", "x-y_z.1"] {
+            assert!(is_safe_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            ".hidden",
+            "a/b",
+            "a\\b",
+            "ä",
+            "a b",
+            &"x".repeat(97),
+        ] {
+            assert!(!is_safe_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn excerpts() {
+        assert_eq!(excerpt(" a\nb ", 10), "a b");
+        assert_eq!(excerpt("abcdef", 3), "abc…");
+        assert_eq!(excerpt("äöü", 3), "äöü");
+    }
+
+    #[test]
+    fn requeue_keeps_only_attached_media() {
+        let done = |id: &str| MediaProgress::Done(id.into());
+        let posted = PostedStatus {
+            id: "s1".into(),
+            url: None,
+        };
+        let mut st = JobProgress {
+            failed: true,
+            round_attempts: 3,
+            next_attempt_ms: 99,
+            per_status: Some(2),
+            media: vec![
+                done("1"),
+                done("2"),
+                done("3"),
+                MediaProgress::Processing("4".into()),
+            ],
+            statuses: vec![posted.clone()],
+            ..JobProgress::default()
+        };
+        st.requeue();
+        assert!(!st.failed && st.round_attempts == 0 && st.next_attempt_ms == 0);
+        assert_eq!(
+            st.media,
+            [
+                done("1"),
+                done("2"),
+                MediaProgress::Pending,
+                MediaProgress::Pending
+            ]
+        );
+        assert_eq!(st.statuses, [posted]);
+        let mut fresh = JobProgress {
+            media: vec![done("1")],
+            ..JobProgress::default()
+        };
+        fresh.requeue();
+        assert_eq!(fresh.media, [MediaProgress::Pending]);
+    }
+
+    #[test]
+    fn state_json_round_trip() {
+        let s = JobProgress {
+            attempts: 2,
+            per_status: Some(4),
+            media: vec![
+                MediaProgress::Done("1".into()),
+                MediaProgress::Processing("2".into()),
+                MediaProgress::Pending,
+            ],
+            statuses: vec![PostedStatus {
+                id: "9".into(),
+                url: None,
+            }],
+            ..JobProgress::default()
+        };
+        let json = String::from_utf8(to_json(&s).unwrap()).unwrap();
+        assert!(json.contains(r#""state": "processing""#), "{json}");
+        assert_eq!(serde_json::from_str::<JobProgress>(&json).unwrap(), s);
+        // Older/minimal files without the Mastodon fields still load.
+        let minimal = r#"{"attempts":0,"round_attempts":0,"next_attempt_ms":0,"last_error":null,"failed":false,"done_ms":null,"result":null}"#;
+        assert_eq!(
+            serde_json::from_str::<JobProgress>(minimal).unwrap(),
+            JobProgress::default()
+        );
+    }
+}

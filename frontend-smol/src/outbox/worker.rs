@@ -1,0 +1,633 @@
+//! The worker threads: a schedule of due jobs, one attempt at a time per
+//! target, back-off, housekeeping (`outbox retry` marker, orphaned batches,
+//! pruning of finished jobs).
+//!
+//! ureq and lettre block, so these are std threads, not smol tasks.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use tracing::{error, info, warn};
+
+use super::store::{self, JobFile, JobProgress, JobSpec};
+use super::{Outbox, OutboxSettings, lock};
+
+/// The longest `Retry-After` we honour.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+/// How often finished jobs past their retention are removed.
+const PRUNE_INTERVAL_MS: u64 = 10 * 60 * 1000;
+
+/// Why an attempt did not finish the job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Failure {
+    /// Retrying will not help (bad token, validation error, bad config).
+    pub permanent: bool,
+    pub reason: String,
+    /// The server's `Retry-After`.
+    pub retry_after: Option<Duration>,
+    /// Stopped by shutdown: due again at the next start, not counted as a failure.
+    pub interrupted: bool,
+}
+
+impl Failure {
+    pub fn transient(reason: impl Into<String>) -> Failure {
+        Failure {
+            permanent: false,
+            reason: reason.into(),
+            retry_after: None,
+            interrupted: false,
+        }
+    }
+
+    pub fn permanent(reason: impl Into<String>) -> Failure {
+        Failure {
+            permanent: true,
+            ..Failure::transient(reason)
+        }
+    }
+
+    pub fn interrupted() -> Failure {
+        Failure {
+            interrupted: true,
+            ..Failure::transient("interrupted by shutdown")
+        }
+    }
+
+    pub fn retry_after(mut self, d: Option<Duration>) -> Failure {
+        self.retry_after = d;
+        self
+    }
+}
+
+/// Delay before retry `n` (1-based): `base · 2^(n-1)`, capped, times a jitter factor in [0.8, 1.2).
+pub(crate) fn backoff(n: u32, base: Duration, cap: Duration, jitter: f64) -> Duration {
+    let exp = n.saturating_sub(1).min(30);
+    let d = base.saturating_mul(1u32 << exp).min(cap);
+    d.mul_f64(0.8 + 0.4 * jitter.clamp(0.0, 1.0))
+}
+
+fn jitter() -> f64 {
+    f64::from(store::random_u32()) / f64::from(u32::MAX)
+}
+
+#[derive(Debug)]
+struct Pending {
+    due_ms: u64,
+    target: String,
+}
+
+#[derive(Debug, Default)]
+struct Sched {
+    pending: BTreeMap<String, Pending>,
+    /// Job ids being attempted.
+    running: BTreeSet<String>,
+    /// Targets with a job being attempted: at most one attempt per target.
+    busy: BTreeSet<String>,
+    next_housekeeping_ms: u64,
+    housekeeping: bool,
+    next_prune_ms: u64,
+}
+
+impl Sched {
+    /// The due job to run next: earliest due time, then oldest id, on a free target.
+    fn pick(&self, now: u64) -> Option<(String, String)> {
+        self.pending
+            .iter()
+            .filter(|(_, p)| p.due_ms <= now && !self.busy.contains(&p.target))
+            .min_by(|a, b| a.1.due_ms.cmp(&b.1.due_ms).then(a.0.cmp(b.0)))
+            .map(|(id, p)| (id.clone(), p.target.clone()))
+    }
+
+    /// How long a worker may sleep: until a job on a free target or housekeeping is due.
+    fn wait(&self, now: u64) -> Duration {
+        let next = self
+            .pending
+            .values()
+            .filter(|p| !self.busy.contains(&p.target))
+            .map(|p| p.due_ms)
+            .chain([self.next_housekeeping_ms])
+            .min()
+            .unwrap_or(u64::MAX);
+        Duration::from_millis(next.saturating_sub(now).clamp(1, 60_000))
+    }
+}
+
+/// State shared by the [`Outbox`] handles and the workers.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub root: PathBuf,
+    pub settings: OutboxSettings,
+    pub agent: ureq::Agent,
+    sched: Mutex<Sched>,
+    wake: Condvar,
+    batches: Mutex<()>,
+    /// `max_media_attachments` per Mastodon base URL, as the instance advertises it.
+    pub instance_limits: Mutex<BTreeMap<String, usize>>,
+    /// Held for the outbox's lifetime: the flock against a second daemon.
+    _lock: File,
+}
+
+impl Shared {
+    pub fn new(root: PathBuf, settings: OutboxSettings, lock_file: File) -> Shared {
+        let t = Some(settings.http_timeout);
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            // A redirect of a POST would lose the body: classify() reports it instead.
+            .max_redirects(0)
+            .user_agent(samsung_core::mastodon::USER_AGENT)
+            .timeout_resolve(t)
+            .timeout_connect(t)
+            .timeout_send_request(t)
+            .timeout_per_write(t)
+            .timeout_per_read(t)
+            .timeout_recv_response(t)
+            .timeout_recv_body(t)
+            .build()
+            .new_agent();
+        Shared {
+            root,
+            settings,
+            agent,
+            sched: Mutex::new(Sched::default()),
+            wake: Condvar::new(),
+            batches: Mutex::new(()),
+            instance_limits: Mutex::new(BTreeMap::new()),
+            _lock: lock_file,
+        }
+    }
+
+    pub fn lock_batches(&self) -> MutexGuard<'_, ()> {
+        lock(&self.batches)
+    }
+
+    pub fn job_exists(&self, id: &str) -> bool {
+        store::is_safe_name(id)
+            && (self.root.join(store::JOBS).join(id).is_dir()
+                || self.root.join(store::DONE).join(id).is_dir())
+    }
+
+    /// Makes a job due at `due_ms` (0: now) and wakes a worker.
+    pub fn schedule(&self, id: &str, target: &str, due_ms: u64) {
+        let mut s = lock(&self.sched);
+        if !s.running.contains(id) {
+            s.pending.insert(
+                id.to_owned(),
+                Pending {
+                    due_ms,
+                    target: target.to_owned(),
+                },
+            );
+        }
+        drop(s);
+        self.wake.notify_all();
+    }
+
+    /// Schedules the jobs found on disk (at open).
+    pub fn load_jobs(&self) -> io::Result<()> {
+        let jobs = self.root.join(store::JOBS);
+        let (mut queued, mut failed) = (0usize, 0usize);
+        for id in store::list_names(&jobs)? {
+            match store::load_job(&jobs.join(&id)) {
+                Ok((_, st)) if st.done_ms.is_some() => self.move_to_done(&id),
+                Ok((_, st)) if st.failed => failed += 1,
+                Ok((job, st)) => {
+                    self.schedule(&id, &job.target(), st.next_attempt_ms);
+                    queued += 1;
+                }
+                Err(e) => error!(job = %id, "unreadable job left in the outbox: {e}"),
+            }
+        }
+        if queued + failed > 0 {
+            info!(
+                "outbox {}: {queued} jobs to resume, {failed} failed permanently (`samsung-bridge outbox retry` re-queues them)",
+                self.root.display()
+            );
+        }
+        Ok(())
+    }
+
+    /// `jobs/<id>` → `done/<id>`, files removed (the JSON stays for the listing).
+    fn move_to_done(&self, id: &str) {
+        let from = self.root.join(store::JOBS).join(id);
+        let to = self.root.join(store::DONE).join(id);
+        let result = (|| {
+            if to.exists() {
+                fs::remove_dir_all(&to)?;
+            }
+            fs::rename(&from, &to)?;
+            store::sync_dir(&self.root.join(store::JOBS))?;
+            store::sync_dir(&self.root.join(store::DONE))?;
+            for name in store::list_names(&to)? {
+                if name.starts_with("media-") {
+                    fs::remove_file(to.join(name))?;
+                }
+            }
+            Ok::<(), io::Error>(())
+        })();
+        if let Err(e) = result {
+            error!(job = %id, "could not move the finished job to done/: {e}");
+        }
+    }
+
+    /// Removes finished jobs older than the retention time.
+    pub fn prune_done(&self) {
+        let done = self.root.join(store::DONE);
+        for id in store::list_names(&done).unwrap_or_default() {
+            let dir = done.join(&id);
+            let age = fs::metadata(dir.join(store::STATE_FILE))
+                .or_else(|_| fs::metadata(&dir))
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok());
+            if age.is_some_and(|a| a >= self.settings.done_retention)
+                && let Err(e) = fs::remove_dir_all(&dir)
+            {
+                warn!(job = %id, "could not prune finished job: {e}");
+            }
+        }
+    }
+
+    /// `outbox retry`: every job not finished and not running is due now, failed ones included.
+    fn requeue_all(&self) -> usize {
+        let jobs = self.root.join(store::JOBS);
+        let mut s = lock(&self.sched);
+        let mut n = 0;
+        for id in store::list_names(&jobs).unwrap_or_default() {
+            if s.running.contains(&id) {
+                continue;
+            }
+            let dir = jobs.join(&id);
+            let Ok((job, mut st)) = store::load_job(&dir) else {
+                continue;
+            };
+            if st.done_ms.is_some() {
+                continue;
+            }
+            st.requeue();
+            if let Err(e) = store::save_state(&dir, &st) {
+                error!(job = %id, "could not re-queue: {e}");
+                continue;
+            }
+            s.pending.insert(
+                id,
+                Pending {
+                    due_ms: 0,
+                    target: job.target(),
+                },
+            );
+            n += 1;
+        }
+        drop(s);
+        self.wake.notify_all();
+        n
+    }
+
+    fn housekeeping(self: &Arc<Self>) {
+        let marker = self.root.join(store::RETRY_MARKER);
+        if marker.exists() && fs::remove_file(&marker).is_ok() {
+            let n = self.requeue_all();
+            info!("outbox retry: {n} jobs due now");
+        }
+        Outbox {
+            shared: Arc::clone(self),
+        }
+        .flush_orphan_batches();
+        let now = store::now_ms();
+        let prune = {
+            let mut s = lock(&self.sched);
+            let due = s.next_prune_ms <= now;
+            if due {
+                s.next_prune_ms = now + PRUNE_INTERVAL_MS;
+            }
+            due
+        };
+        if prune {
+            self.prune_done();
+        }
+    }
+
+    /// One attempt at job `id`; returns when it is due again (None: done, failed or unreadable).
+    fn run_one(&self, id: &str, stop: &AtomicBool) -> Option<u64> {
+        let dir = self.root.join(store::JOBS).join(id);
+        let (job, mut st) = match store::load_job(&dir) {
+            Ok(x) => x,
+            Err(e) => {
+                error!(job = %id, "unreadable job left in the outbox: {e}");
+                return None;
+            }
+        };
+        if st.done_ms.is_some() {
+            self.move_to_done(id);
+            return None;
+        }
+        st.attempts += 1;
+        st.round_attempts += 1;
+        let attempt = Attempt {
+            shared: self,
+            dir: &dir,
+            job: &job,
+            stop,
+        };
+        let result = match &job.spec {
+            JobSpec::Mastodon(spec) => super::mastodon::run(&attempt, spec, &mut st),
+            JobSpec::Mail(spec) => super::mail::run(&attempt, spec),
+            JobSpec::Shell(spec) => super::shell::run(&attempt, spec),
+        };
+        let target = job.target();
+        let now = store::now_ms();
+        match result {
+            Ok(summary) => {
+                st.done_ms = Some(now);
+                st.result = Some(summary.clone());
+                st.last_error = None;
+                st.next_attempt_ms = 0;
+                if let Err(e) = store::save_state(&dir, &st) {
+                    // Not marked done on disk: the next start tries again (a
+                    // Mastodon job finds its statuses posted and stops there).
+                    error!(job = %id, "done, but could not record it: {e}");
+                }
+                info!(job = %id, target = %target, attempts = st.attempts, "done: {summary}");
+                self.move_to_done(id);
+                None
+            }
+            Err(f) => {
+                let shell = matches!(job.spec, JobSpec::Shell(_));
+                let give_up = f.permanent
+                    || (shell && st.round_attempts >= self.settings.shell_max_attempts.max(1));
+                st.last_error = Some(f.reason.clone());
+                if f.interrupted {
+                    st.attempts -= 1;
+                    st.round_attempts -= 1;
+                }
+                let due = if give_up {
+                    st.failed = true;
+                    error!(
+                        job = %id,
+                        target = %target,
+                        attempts = st.attempts,
+                        "failed permanently: {} (kept; `samsung-bridge outbox retry` re-queues it)",
+                        f.reason
+                    );
+                    None
+                } else {
+                    let delay = if f.interrupted {
+                        Duration::ZERO
+                    } else {
+                        backoff(
+                            st.round_attempts,
+                            self.settings.backoff_base,
+                            self.settings.backoff_cap,
+                            jitter(),
+                        )
+                        .max(f.retry_after.unwrap_or_default().min(MAX_RETRY_AFTER))
+                    };
+                    let due = now.saturating_add(u64::try_from(delay.as_millis()).unwrap_or(0));
+                    st.next_attempt_ms = due;
+                    if !f.interrupted {
+                        warn!(
+                            job = %id,
+                            target = %target,
+                            attempt = st.attempts,
+                            "attempt failed: {}; next retry in {:.1} s",
+                            f.reason,
+                            delay.as_secs_f64()
+                        );
+                    }
+                    Some(due)
+                };
+                if let Err(e) = store::save_state(&dir, &st) {
+                    error!(job = %id, "could not record the failed attempt: {e}");
+                }
+                due
+            }
+        }
+    }
+}
+
+/// What a job runner gets for one attempt.
+#[derive(Debug)]
+pub(crate) struct Attempt<'a> {
+    pub shared: &'a Shared,
+    pub dir: &'a Path,
+    pub job: &'a JobFile,
+    stop: &'a AtomicBool,
+}
+
+impl Attempt<'_> {
+    /// Records progress durably; failing to do so ends the attempt (transiently).
+    pub fn save(&self, st: &JobProgress) -> Result<(), Failure> {
+        store::save_state(self.dir, st)
+            .map_err(|e| Failure::transient(format!("cannot record progress: {e}")))
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    /// Sleeps `d`, or less when the workers are stopped; false then.
+    pub fn sleep(&self, d: Duration) -> bool {
+        let deadline = Instant::now() + d;
+        let mut s = lock(&self.shared.sched);
+        loop {
+            if self.stopping() {
+                return false;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return true;
+            }
+            s = self
+                .shared
+                .wake
+                .wait_timeout(s, left)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+    }
+}
+
+/// The running workers. `shutdown()` stops them after their current attempt;
+/// dropping the handle asks them to stop without waiting.
+#[derive(Debug)]
+pub struct WorkerHandle {
+    shared: Arc<Shared>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+    exited: mpsc::Receiver<()>,
+}
+
+/// Reports a worker's end, also when it panicked.
+struct ExitGuard(mpsc::Sender<()>);
+
+impl Drop for ExitGuard {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
+    }
+}
+
+pub(crate) fn start(shared: &Arc<Shared>) -> WorkerHandle {
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, exited) = mpsc::channel();
+    let threads = (0..shared.settings.workers.max(1))
+        .filter_map(|n| {
+            let shared = Arc::clone(shared);
+            let stop = Arc::clone(&stop);
+            let guard = ExitGuard(tx.clone());
+            thread::Builder::new()
+                .name(format!("outbox-{n}"))
+                .spawn(move || {
+                    let _guard = guard;
+                    worker_loop(&shared, &stop);
+                })
+                .inspect_err(|e| error!("cannot start an outbox worker: {e}"))
+                .ok()
+        })
+        .collect();
+    WorkerHandle {
+        shared: Arc::clone(shared),
+        stop,
+        threads,
+        exited,
+    }
+}
+
+impl WorkerHandle {
+    /// Stops the workers, waiting at most 10 s for their current attempts.
+    pub fn shutdown(self) -> bool {
+        self.shutdown_within(Duration::from_secs(10))
+    }
+
+    /// Stops the workers, waiting at most `grace`; false if some were still
+    /// busy (their jobs' progress is on disk; the next start resumes them).
+    pub fn shutdown_within(mut self, grace: Duration) -> bool {
+        self.signal();
+        let deadline = Instant::now() + grace;
+        let mut left = self.threads.len();
+        while left > 0 {
+            let wait = deadline.saturating_duration_since(Instant::now());
+            if self.exited.recv_timeout(wait).is_err() {
+                break;
+            }
+            left -= 1;
+        }
+        let threads = std::mem::take(&mut self.threads);
+        if left == 0 {
+            for t in threads {
+                let _ = t.join();
+            }
+            true
+        } else {
+            warn!(
+                "{left} outbox workers still busy at shutdown; their jobs resume at the next start"
+            );
+            false
+        }
+    }
+
+    fn signal(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _s = lock(&self.shared.sched);
+        self.shared.wake.notify_all();
+    }
+}
+
+impl Drop for WorkerHandle {
+    fn drop(&mut self) {
+        self.signal();
+    }
+}
+
+fn worker_loop(shared: &Arc<Shared>, stop: &AtomicBool) {
+    let rescan = u64::try_from(shared.settings.rescan_interval.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1);
+    let mut s = lock(&shared.sched);
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let now = store::now_ms();
+        if s.next_housekeeping_ms <= now && !s.housekeeping {
+            s.housekeeping = true;
+            s.next_housekeeping_ms = now.saturating_add(rescan);
+            drop(s);
+            shared.housekeeping();
+            s = lock(&shared.sched);
+            s.housekeeping = false;
+            continue;
+        }
+        if let Some((id, target)) = s.pick(now) {
+            s.pending.remove(&id);
+            s.running.insert(id.clone());
+            s.busy.insert(target.clone());
+            drop(s);
+            let due = shared.run_one(&id, stop);
+            s = lock(&shared.sched);
+            s.running.remove(&id);
+            s.busy.remove(&target);
+            if let Some(due_ms) = due {
+                s.pending.entry(id).or_insert(Pending { due_ms, target });
+            }
+            shared.wake.notify_all();
+            continue;
+        }
+        let wait = s.wait(now);
+        s = shared
+            .wake
+            .wait_timeout(s, wait)
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        let base = Duration::from_secs(2);
+        let cap = Duration::from_secs(300);
+        let mid: Vec<u64> = (1..=10)
+            .map(|n| backoff(n, base, cap, 0.5).as_secs())
+            .collect();
+        assert_eq!(mid, [2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
+        assert_eq!(backoff(1, base, cap, 0.0), Duration::from_millis(1600));
+        assert_eq!(backoff(1, base, cap, 1.0), Duration::from_millis(2400));
+        assert_eq!(backoff(u32::MAX, base, cap, 0.5), cap);
+        assert_eq!(backoff(0, base, cap, 0.5), base);
+    }
+
+    #[test]
+    fn schedule_picks_earliest_on_free_targets() {
+        let mut s = Sched::default();
+        let add = |s: &mut Sched, id: &str, due: u64, target: &str| {
+            s.pending.insert(
+                id.into(),
+                Pending {
+                    due_ms: due,
+                    target: target.into(),
+                },
+            );
+        };
+        add(&mut s, "b", 10, "mastodon");
+        add(&mut s, "a", 10, "mastodon");
+        add(&mut s, "c", 5, "mail to x");
+        add(&mut s, "d", 500, "shell");
+        assert_eq!(s.pick(4), None);
+        assert_eq!(s.pick(100), Some(("c".into(), "mail to x".into())));
+        s.busy.insert("mail to x".into());
+        assert_eq!(s.pick(100), Some(("a".into(), "mastodon".into())));
+        s.busy.insert("mastodon".into());
+        assert_eq!(s.pick(100), None);
+        s.next_housekeeping_ms = 10_000;
+        assert_eq!(s.wait(100), Duration::from_millis(400));
+    }
+}
