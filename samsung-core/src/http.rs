@@ -38,6 +38,19 @@ pub enum Method {
     Other,
 }
 
+impl Method {
+    /// The method token (`OTHER` for unrecognised ones).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Other => "OTHER",
+        }
+    }
+}
+
 /// The request's HTTP version; responses are sent in the same version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
