@@ -11,7 +11,6 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -39,6 +38,19 @@ fn rss_kib(pid: u32, field: &str) -> u64 {
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
+}
+
+/// CPU seconds (user + system) a process has used so far.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which is in parentheses).
+    let rest = stat.rsplit_once(')').map(|x| x.1).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|&i| f.get(i).and_then(|v| v.parse::<f64>().ok()))
+        .sum();
+    ticks / 100.0
 }
 
 struct Daemon {
@@ -99,39 +111,48 @@ fn exchange(
     Ok((status, resp))
 }
 
-fn hotspot_phase(addr: SocketAddr, connections: usize, seconds: u64) -> (u64, f64) {
-    let done = Arc::new(AtomicU64::new(0));
-    let errors = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let start = Arc::new(Barrier::new(connections + 1));
+/// Hotspot checks from `connections` concurrent clients, each a loop of
+/// connect / request / read to close, all on one thread (an event loop: the
+/// generator should cost less CPU than the server it measures).
+fn hotspot_phase(addr: SocketAddr, connections: usize, seconds: u64) -> (u64, f64, f64) {
+    use smol::io::{AsyncReadExt, AsyncWriteExt};
+    let done = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let errors = std::rc::Rc::new(std::cell::Cell::new(0u64));
     let request = b"GET / HTTP/1.1\r\nHost: gld.samsungosp.com\r\nUser-Agent: load\r\n\r\n";
-    let workers: Vec<_> = (0..connections)
-        .map(|_| {
-            let (done, errors, stop, start) =
-                (done.clone(), errors.clone(), stop.clone(), start.clone());
-            thread::spawn(move || {
-                start.wait();
-                while !stop.load(Ordering::Relaxed) {
-                    match exchange(addr, request, None) {
-                        Ok((200, _)) => done.fetch_add(1, Ordering::Relaxed),
-                        _ => errors.fetch_add(1, Ordering::Relaxed),
-                    };
-                }
-            })
-        })
-        .collect();
-    start.wait();
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let ex = smol::LocalExecutor::new();
     let t0 = Instant::now();
-    thread::sleep(Duration::from_secs(seconds));
-    stop.store(true, Ordering::Relaxed);
-    for w in workers {
-        let _ = w.join();
-    }
+    let cpu0 = cpu_seconds(std::process::id());
+    smol::block_on(ex.run(async {
+        let tasks: Vec<_> = (0..connections)
+            .map(|_| {
+                let (done, errors) = (done.clone(), errors.clone());
+                ex.spawn(async move {
+                    let mut resp = Vec::with_capacity(256);
+                    while Instant::now() < until {
+                        resp.clear();
+                        let ok = async {
+                            let mut s = smol::net::TcpStream::connect(addr).await?;
+                            s.write_all(request).await?;
+                            s.read_to_end(&mut resp).await?;
+                            Ok::<bool, std::io::Error>(resp.starts_with(b"HTTP/1.1 200"))
+                        }
+                        .await;
+                        match ok {
+                            Ok(true) => done.set(done.get() + 1),
+                            _ => errors.set(errors.get() + 1),
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await;
+        }
+    }));
     let elapsed = t0.elapsed().as_secs_f64();
-    (
-        errors.load(Ordering::Relaxed),
-        done.load(Ordering::Relaxed) as f64 / elapsed,
-    )
+    let generator_cpu = (cpu_seconds(std::process::id()) - cpu0) / elapsed;
+    (errors.get(), done.get() as f64 / elapsed, generator_cpu)
 }
 
 const LOGIN: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Request Method=\"login\" Timeout=\"3000\">\n<UserName Value=\"Camera%40samsungcamera.com\"/>\n<Password Value=\"secret\"/>\n<PersistKey Use=\"true\"/>\n<SessionKey Type=\"APIF\"/>\n<CryptSessionKey Use=\"true\" Type=\"SHA1\"/>\n</Request>\n";
@@ -219,9 +240,13 @@ fn main() {
     thread::sleep(Duration::from_secs(1));
     let idle = rss_kib(pid, "VmRSS:");
 
-    let (errors, rps) = hotspot_phase(daemon.addr, connections, seconds);
+    let cpu0 = cpu_seconds(pid);
+    let (errors, rps, generator_cpu) = hotspot_phase(daemon.addr, connections, seconds);
+    let hotspot_cpu = (cpu_seconds(pid) - cpu0) / seconds as f64;
     let after_hotspot = rss_kib(pid, "VmHWM:");
+    let cpu1 = cpu_seconds(pid);
     let (ok, mbps, secs) = upload_phase(daemon.addr, cameras, mb);
+    let upload_cpu = (cpu_seconds(pid) - cpu1) / secs;
     let peak = rss_kib(pid, "VmHWM:");
     let stored = std::fs::read_dir(dir.join("uploads"))
         .map(|d| {
@@ -239,7 +264,19 @@ fn main() {
         "  hotspot checks (gld), {connections} connections, {seconds} s: {rps:.0} req/s ({errors} errors)"
     );
     println!(
+        "    CPU: daemon {:.0}%, load generator {:.0}% of one core ({} cores here)",
+        hotspot_cpu * 100.0,
+        generator_cpu * 100.0,
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    println!(
         "  uploads: {cameras} cameras x {mb} MB: {ok}/{cameras} got succ, {stored} files stored, {secs:.2} s, {mbps:.0} MB/s aggregate"
+    );
+    println!(
+        "    daemon CPU during it: {:.0}% of one core",
+        upload_cpu * 100.0
     );
     println!("  RSS idle: {:.1} MiB", idle as f64 / 1024.0);
     println!(
