@@ -3,7 +3,8 @@
 #![no_main]
 
 use samsung_core::crypto::{
-    decrypt_credentials, decrypt_value, encrypt_value, session_key_from_b64, url_decode,
+    CryptoError, MAX_CREDENTIAL_LEN, decrypt_credentials, decrypt_value, encrypt_value,
+    session_key_from_b64, url_decode,
 };
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
@@ -38,7 +39,12 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         for s in [user, password] {
             let plain: String = s.chars().filter(|&c| c != '\0').collect();
             let enc = encrypt_value(&plain, &key);
-            assert_eq!(decrypt_value(&enc, &key).as_deref(), Ok(plain.as_str()));
+            if enc.len() <= MAX_CREDENTIAL_LEN {
+                assert_eq!(decrypt_value(&enc, &key).as_deref(), Ok(plain.as_str()));
+            } else {
+                // Longer than any camera sends: refused, never truncated.
+                assert_eq!(decrypt_value(&enc, &key), Err(CryptoError::TooLong));
+            }
         }
     }
 });
