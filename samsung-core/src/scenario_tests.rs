@@ -235,6 +235,53 @@ fn mastodon_batches_follow_the_tilde_convention() {
 }
 
 #[test]
+fn retried_and_repeated_announces_keep_their_batch_slot() {
+    let mut sim = Sim::new(mastodon_config());
+    let key = sim.login(V7_BODY);
+    // A PUT cut off mid-body, then the camera announces and sends it again.
+    sim.announce("facebook", &key, "SAM_0001.JPG", "Retry~t1~t2");
+    let mut req = format!("PUT /upload/{key}/SAM_0001.JPG HTTP/1.1\r\nContent-Length: 100\r\n\r\n")
+        .into_bytes();
+    req.extend_from_slice(&[1; 10]);
+    let cut = sim.exchange_split(&req, &[], true);
+    assert_eq!(cut.aborted.len(), 1);
+    sim.announce("facebook", &key, "SAM_0001.JPG", "Retry~t1~t2");
+    // The same announce repeated changes nothing either.
+    sim.announce("facebook", &key, "SAM_0001.JPG", "Retry~t1~t2");
+    let first = sim.put(&key, "SAM_0001.JPG", b"one");
+    assert_eq!(first.status(), 200);
+    let b1 = first.uploads[0].0.batch.clone();
+    assert_eq!(
+        (b1.index, b1.alt.as_deref(), b1.last),
+        (0, Some("t1"), false)
+    );
+    sim.announce("facebook", &key, "SAM_0002.JPG", "Retry~t1~t2");
+    let second = sim.put(&key, "SAM_0002.JPG", b"two");
+    let b2 = &second.uploads[0].0.batch;
+    assert_eq!(
+        (b2.index, b2.alt.as_deref(), b2.last),
+        (1, Some("t2"), true)
+    );
+    assert_eq!(b2.id, b1.id);
+    assert_eq!(sim.bridge.poll_event(), None, "no early batch closure");
+}
+
+#[test]
+fn a_new_caption_supersedes_an_earlier_announce_of_the_same_file() {
+    let mut sim = Sim::new(mastodon_config());
+    let key = sim.login(V7_BODY);
+    sim.announce("facebook", &key, "SAM_0001.JPG", "A~a");
+    sim.announce("facebook", &key, "SAM_0001.JPG", "B~b");
+    let put = sim.put(&key, "SAM_0001.JPG", b"x");
+    assert_eq!(put.status(), 200, "{}", put.body());
+    let b = &put.uploads[0].0.batch;
+    assert_eq!(
+        (b.caption.as_str(), b.alt.as_deref(), b.last),
+        ("B", Some("b"), true)
+    );
+}
+
+#[test]
 fn unfinished_batches_are_closed_by_idle_timeout() {
     let mut sim = Sim::new(mastodon_config());
     let key = sim.login(V7_BODY);
@@ -650,39 +697,52 @@ mod model {
             s.last_used = now;
             let content = CAPTIONS[caption];
             let alts = content.split('~').count() - 1;
-            let new = match &s.batch {
-                None => true,
-                Some(b) => b.content != content || (b.alts > 0 && b.announced >= b.alts),
-            };
-            if new {
-                let old = s.batch.take();
-                let close = old.as_ref().is_some_and(|b| {
-                    !(b.alts > 0 && b.announced >= b.alts) || b.uploaded < b.announced
-                });
-                self.next_seq += 1;
-                let seq = self.next_seq;
-                let s = &mut self.sessions[i];
-                s.batch = Some(MBatch {
-                    content,
-                    alts,
-                    announced: 0,
-                    uploaded: 0,
-                    last_activity: now,
-                    seq,
-                });
-                if close {
-                    self.close(old);
+            let retry = s
+                .batch
+                .as_ref()
+                .filter(|b| b.content == content)
+                .and_then(|b| s.pending.iter().rposition(|p| p.0 == file && p.2 == b.seq));
+            let (index, seq) = if let Some(pos) = retry {
+                let p = s.pending.remove(pos);
+                s.batch.as_mut().unwrap().last_activity = now;
+                (p.1, p.2)
+            } else {
+                s.pending.retain(|p| p.0 != file);
+                let new = match &s.batch {
+                    None => true,
+                    Some(b) => b.content != content || (b.alts > 0 && b.announced >= b.alts),
+                };
+                if new {
+                    let old = s.batch.take();
+                    let close = old.as_ref().is_some_and(|b| {
+                        !(b.alts > 0 && b.announced >= b.alts) || b.uploaded < b.announced
+                    });
+                    self.next_seq += 1;
+                    let seq = self.next_seq;
+                    let s = &mut self.sessions[i];
+                    s.batch = Some(MBatch {
+                        content,
+                        alts,
+                        announced: 0,
+                        uploaded: 0,
+                        last_activity: now,
+                        seq,
+                    });
+                    if close {
+                        self.close(old);
+                    }
                 }
-            }
+                let s = &mut self.sessions[i];
+                let b = s.batch.as_mut().unwrap();
+                b.last_activity = now;
+                b.announced += 1;
+                (b.announced - 1, b.seq)
+            };
             let s = &mut self.sessions[i];
-            let b = s.batch.as_mut().unwrap();
-            b.last_activity = now;
-            let index = b.announced;
-            b.announced += 1;
             if s.pending.len() >= crate::sns::MAX_PENDING_FILES {
                 s.pending.remove(0);
             }
-            s.pending.push((String::from(file), index, b.seq));
+            s.pending.push((String::from(file), index, seq));
             200
         }
 
@@ -714,9 +774,10 @@ mod model {
             let full = b.alts > 0 && b.announced >= b.alts;
             if full && b.uploaded == b.announced {
                 s.batch = None;
-            } else if full && s.pending.iter().all(|p| p.2 != seq) {
-                let b = s.batch.take();
-                self.close(b);
+            }
+            if !ok {
+                // The slot stays reserved for the camera's retry.
+                s.pending.push((String::from(file), index, seq));
             }
             (if ok { 200 } else { 500 }, Some(pos))
         }

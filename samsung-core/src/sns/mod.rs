@@ -564,37 +564,60 @@ impl Bridge {
         }
         s.last_used = now;
         let content: String = ann.content.chars().take(MAX_CONTENT_LEN).collect();
-        let starts_new = match &s.batch {
-            None => true,
-            Some(b) => b.content != content || b.is_full(),
-        };
-        if starts_new {
-            let old = s.batch.take();
-            if old
-                .as_ref()
-                .is_some_and(|b| !b.is_full() || b.uploaded < b.announced)
-            {
-                close_batch(&mut self.events, old);
-            }
-            let (caption, alts) = split_caption(&content);
-            s.batch = Some(Batch {
-                id: new_id,
-                content,
-                caption,
-                alts,
-                album: ann.album.clone().filter(|a| !a.is_empty()),
-                announced: 0,
-                uploaded: 0,
-                in_flight: 0,
-                last_activity: now,
+        // A file announced again while its upload is still outstanding in
+        // the current batch (the camera retrying after a failed or cut-off
+        // PUT, or repeating the announce) keeps its place in the batch.
+        let retry = s
+            .batch
+            .as_ref()
+            .filter(|b| b.content == content)
+            .and_then(|b| {
+                s.pending
+                    .iter()
+                    .rposition(|p| p.resource_name == resource_name && p.batch_id == b.id)
             });
-        }
-        let Some(batch) = s.batch.as_mut() else {
-            return Reply::error(500, "No batch");
+        let (index, batch_id) = if let Some(pos) = retry {
+            let p = s.pending.remove(pos);
+            if let Some(b) = s.batch.as_mut() {
+                b.last_activity = now;
+            }
+            (p.index, p.batch_id)
+        } else {
+            // The latest announce of a name wins over older ones (e.g. under
+            // an earlier caption): the PUT must land in the current batch.
+            s.pending.retain(|p| p.resource_name != resource_name);
+            let starts_new = match &s.batch {
+                None => true,
+                Some(b) => b.content != content || b.is_full(),
+            };
+            if starts_new {
+                let old = s.batch.take();
+                if old
+                    .as_ref()
+                    .is_some_and(|b| !b.is_full() || b.uploaded < b.announced)
+                {
+                    close_batch(&mut self.events, old);
+                }
+                let (caption, alts) = split_caption(&content);
+                s.batch = Some(Batch {
+                    id: new_id,
+                    content,
+                    caption,
+                    alts,
+                    album: ann.album.clone().filter(|a| !a.is_empty()),
+                    announced: 0,
+                    uploaded: 0,
+                    in_flight: 0,
+                    last_activity: now,
+                });
+            }
+            let Some(batch) = s.batch.as_mut() else {
+                return Reply::error(400, "No batch");
+            };
+            batch.last_activity = now;
+            batch.announced += 1;
+            (batch.announced - 1, batch.id.clone())
         };
-        batch.last_activity = now;
-        let index = batch.announced;
-        batch.announced += 1;
         if s.pending.len() >= MAX_PENDING_FILES {
             s.pending.remove(0);
         }
@@ -603,7 +626,7 @@ impl Bridge {
             original_name: ann.file_name.clone(),
             kind: ann.kind,
             index,
-            batch_id: batch.id.clone(),
+            batch_id,
         });
         let mut body = String::new();
         let _ = write!(
@@ -636,7 +659,7 @@ impl Bridge {
         let secret = self.config.secret.expose().clone();
         let s = &mut self.sessions[i];
         let action = self.config.routes.for_site(&s.site).clone();
-        let pos = s.pending.iter().position(|p| p.resource_name == name);
+        let pos = s.pending.iter().rposition(|p| p.resource_name == name);
         let Some(pos) = pos else {
             return Err(Reply::error(404, "Upload was not announced"));
         };
@@ -685,6 +708,16 @@ impl Bridge {
         else {
             return;
         };
+        if !stored && s.pending.len() < MAX_PENDING_FILES {
+            // Keep the slot: the camera announces and uploads it again.
+            s.pending.push(PendingFile {
+                resource_name: upload.file_name.clone(),
+                original_name: upload.file_name.clone(),
+                kind: upload.kind,
+                index: upload.batch.index,
+                batch_id: upload.batch.id.clone(),
+            });
+        }
         let Some(b) = s.batch.as_mut() else { return };
         b.in_flight = b.in_flight.saturating_sub(1);
         b.last_activity = now;
@@ -694,10 +727,6 @@ impl Bridge {
         if b.is_full() && b.in_flight == 0 && b.uploaded == b.announced {
             // Complete: the `last` upload already told the frontend to post.
             s.batch = None;
-        } else if b.is_full() && b.in_flight == 0 && s.pending.iter().all(|p| p.batch_id != b.id) {
-            // Full but some uploads failed: post what arrived.
-            let batch = s.batch.take();
-            close_batch(&mut self.events, batch);
         }
     }
 
