@@ -71,6 +71,7 @@ struct Shared {
     excluded: Vec<PathBuf>,
     sessions_dirty: AtomicBool,
     active: AtomicUsize,
+    save_lock: Mutex<()>,
 }
 
 impl Shared {
@@ -135,6 +136,10 @@ fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
 
 /// Runs the daemon until SIGTERM/SIGINT.
 pub fn run(config: Config) -> Result<(), String> {
+    // Before anything else, so a SIGTERM at any time stops the daemon cleanly.
+    let signals =
+        async_signal::Signals::new([async_signal::Signal::Term, async_signal::Signal::Int])
+            .map_err(|e| format!("cannot install signal handlers: {e}"))?;
     let listener = bind(config.listen)?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let store = Store::open(&config.upload_folder).map_err(|e| {
@@ -200,9 +205,10 @@ pub fn run(config: Config) -> Result<(), String> {
         excluded,
         sessions_dirty: AtomicBool::new(false),
         active: AtomicUsize::new(0),
+        save_lock: Mutex::new(()),
     });
     let worker = shared.outbox.start();
-    let result = serve_until_signal(shared.clone(), listener);
+    let result = serve_until_signal(shared.clone(), listener, signals);
     save_sessions(&shared);
     worker.shutdown();
     tracing::info!("stopped");
@@ -212,7 +218,11 @@ pub fn run(config: Config) -> Result<(), String> {
 /// Accepting threads (one per core) plus, on this thread, signals, timers
 /// and the DNS listener; returns after SIGTERM/SIGINT once connections in
 /// flight have finished (or the grace period is over).
-fn serve_until_signal(shared: Arc<Shared>, listener: TcpListener) -> Result<(), String> {
+fn serve_until_signal(
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    signals: async_signal::Signals,
+) -> Result<(), String> {
     let (stop_tx, stop_rx) = smol::channel::bounded::<()>(1);
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -247,7 +257,7 @@ fn serve_until_signal(shared: Arc<Shared>, listener: TcpListener) -> Result<(), 
             let socket = Async::new(socket).map_err(|e| e.to_string())?;
             ex.spawn(dns_loop(socket, dns.responder())).detach();
         }
-        wait_for_signal().await;
+        wait_for_signal(signals).await;
         Ok::<(), String>(())
     }));
     let grace = shared.config.limits.shutdown_grace;
@@ -347,14 +357,8 @@ async fn accept_loop(
     }
 }
 
-async fn wait_for_signal() {
-    use async_signal::{Signal, Signals};
+async fn wait_for_signal(mut signals: async_signal::Signals) {
     use smol::stream::StreamExt;
-    let Ok(mut signals) = Signals::new([Signal::Term, Signal::Int]) else {
-        tracing::warn!("cannot install signal handlers; stop with SIGKILL");
-        std::future::pending::<()>().await;
-        return;
-    };
     if let Some(Ok(sig)) = signals.next().await {
         tracing::info!("received {sig:?}");
     }
@@ -379,6 +383,10 @@ async fn timers(shared: Arc<Shared>) {
 }
 
 fn save_sessions(shared: &Shared) {
+    // One writer at a time, and the export taken under the same lock, so an
+    // older table never overwrites a newer one.
+    let _writer = shared.save_lock.lock().unwrap_or_else(|e| e.into_inner());
+    shared.sessions_dirty.store(false, Ordering::Relaxed);
     let text = shared.bridge().export_sessions();
     let path = shared.config.session_folder.join(SESSIONS_FILE);
     if let Err(e) = store::write_atomic(&path, text.as_bytes()) {
@@ -472,7 +480,7 @@ enum Wake {
 }
 
 /// One camera connection, start to close.
-async fn serve(shared: &Shared, mut stream: Async<TcpStream>, peer: SocketAddr) {
+async fn serve(shared: &Arc<Shared>, mut stream: Async<TcpStream>, peer: SocketAddr) {
     let _ = stream.get_ref().set_nodelay(true);
     let mut conn = Connection::new(client_addr(peer), now());
     let mut buf = take_buffer();
@@ -484,7 +492,16 @@ async fn serve(shared: &Shared, mut stream: Async<TcpStream>, peer: SocketAddr) 
         MIN_TRANSMIT_BUF
     };
     let mut out = vec![0u8; out_len];
+    let mut saved = false;
     loop {
+        if !saved && changes_sessions(&conn) {
+            // Logins, announces and uploads change the session table: it is
+            // on disk before the camera hears back, so a crash right after
+            // the answer loses nothing.
+            saved = true;
+            let shared = shared.clone();
+            smol::unblock(move || save_sessions(&shared)).await;
+        }
         if let Some(n) = conn.poll_transmit(&mut out) {
             let written = write_timeout(&mut stream, &out[..n]).await;
             if written.is_ok()
@@ -536,7 +553,7 @@ async fn serve(shared: &Shared, mut stream: Async<TcpStream>, peer: SocketAddr) 
             peer.ip(),
             s.method.as_str(),
             s.host.as_deref().unwrap_or(""),
-            s.path,
+            loggable_path(s.endpoint, &s.path),
             s.endpoint.as_str(),
             s.user_agent.as_deref().unwrap_or("-")
         );
@@ -546,6 +563,30 @@ async fn serve(shared: &Shared, mut stream: Async<TcpStream>, peer: SocketAddr) 
         ) {
             shared.dirty();
         }
+    }
+}
+
+/// Whether the answer is ready for a request that changed login sessions
+/// or batches.
+fn changes_sessions(conn: &Connection) -> bool {
+    use samsung_core::conn::Endpoint;
+    conn.summary().is_some_and(|s| {
+        s.status == Some(200)
+            && matches!(
+                s.endpoint,
+                Endpoint::Auth | Endpoint::Photo | Endpoint::Video | Endpoint::Upload
+            )
+    })
+}
+
+/// The request path for the log: upload paths carry the session key, which
+/// authorises uploads and stays out of logs.
+fn loggable_path(endpoint: samsung_core::conn::Endpoint, path: &str) -> std::borrow::Cow<'_, str> {
+    match (endpoint, path.rsplit_once('/')) {
+        (samsung_core::conn::Endpoint::Upload, Some((_, file))) => {
+            format!("/upload/[session]/{file}").into()
+        }
+        _ => path.into(),
     }
 }
 
