@@ -3,7 +3,6 @@
 use super::*;
 use alloc::{format, string::ToString, vec};
 use proptest::prelude::*;
-use std::println;
 
 const ADDR: [u8; 4] = [10, 42, 0, 1];
 
