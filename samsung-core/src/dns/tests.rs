@@ -556,11 +556,7 @@ fn address_fit_table() {
 // ---- properties ----
 
 /// Checks one `handle_query` outcome against a model built on `parse_query`.
-fn check_response(
-    r: &DnsResponder,
-    packet: &[u8],
-    out_len: usize,
-) -> Result<(), TestCaseError> {
+fn check_response(r: &DnsResponder, packet: &[u8], out_len: usize) -> Result<(), TestCaseError> {
     let mut out = vec![0u8; out_len];
     let result = r.handle_query(packet, &mut out);
     let ignored = packet.len() < HEADER_LEN || packet[2] & 0x80 != 0;
@@ -754,7 +750,12 @@ fn fuzz_corpus_matches_the_builders() {
         } else {
             let on_disk = std::fs::read(&path)
                 .unwrap_or_else(|e| panic!("seed {} missing: {e}", path.display()));
-            assert_eq!(on_disk, bytes, "seed {} differs from its builder", path.display());
+            assert_eq!(
+                on_disk,
+                bytes,
+                "seed {} differs from its builder",
+                path.display()
+            );
         }
     }
 }

@@ -192,9 +192,8 @@ impl Body {
         self.out
     }
     fn end_close(mut self, epilogue: &str) -> Vec<u8> {
-        self.out.extend_from_slice(
-            format!("{}--{}--{epilogue}", self.eol, self.boundary).as_bytes(),
-        );
+        self.out
+            .extend_from_slice(format!("{}--{}--{epilogue}", self.eol, self.boundary).as_bytes());
         self.out
     }
 }

@@ -942,9 +942,7 @@ mod oracle {
                 (None, Event::Start(e)) if e.name().as_ref() == element => {
                     cur = Some((1, String::new()))
                 }
-                (None, Event::Empty(e)) if e.name().as_ref() == element => {
-                    out.push(String::new())
-                }
+                (None, Event::Empty(e)) if e.name().as_ref() == element => out.push(String::new()),
                 (Some((d, _)), Event::Start(e)) if e.name().as_ref() == element => *d += 1,
                 (Some((d, t)), Event::End(e)) if e.name().as_ref() == element => {
                     *d -= 1;
@@ -985,9 +983,7 @@ mod oracle {
             for t in &all {
                 assert!(t.len() <= doc.len());
                 if let Cow::Borrowed(b) = t {
-                    assert!(
-                        doc.as_bytes().as_ptr_range().contains(&b.as_ptr()) || b.is_empty()
-                    );
+                    assert!(doc.as_bytes().as_ptr_range().contains(&b.as_ptr()) || b.is_empty());
                 }
             }
             if let Some(want) = parsed.as_ref().and_then(|evs| texts(evs, el)) {
@@ -1127,8 +1123,8 @@ impl Elem {
 }
 
 const CHARS: &[char] = &[
-    'a', 'Z', '0', ' ', '\t', '\n', '\r', '&', '<', '>', '"', '\'', ';', '#', '=', '/', ']',
-    '[', '-', '!', '?', 'é', '📷', '\u{feff}',
+    'a', 'Z', '0', ' ', '\t', '\n', '\r', '&', '<', '>', '"', '\'', ';', '#', '=', '/', ']', '[',
+    '-', '!', '?', 'é', '📷', '\u{feff}',
 ];
 
 fn lit() -> impl Strategy<Value = String> {
