@@ -1,0 +1,444 @@
+//! The daemon's run loop: TCP connections driven through `samsung-core`,
+//! uploads stored durably, forwarding queued in the outbox, sessions
+//! persisted, optional DNS listener, clean shutdown on SIGTERM/SIGINT.
+//!
+//! Everything protocol is in the core; this file only moves bytes between
+//! sockets, files and the core (see the core's crate docs for the run loop).
+//! Connections run on one accepting thread per core (each a smol
+//! `LocalExecutor`), sharing the core's `Bridge` behind a mutex that is held
+//! only for the duration of one core call; the blocking parts that can take
+//! long — fsync, placing files, queueing jobs — run on smol's blocking pool.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use samsung_core::ClientAddr;
+use samsung_core::conn::{
+    Attachment, Connection, DOWNLOAD_TRANSMIT_BUF, DownloadAnswer, Event, ListingEntry,
+    MIN_TRANSMIT_BUF,
+};
+use samsung_core::route::{Action, ActionKind};
+use samsung_core::sns::{Bridge, BridgeEvent, Email, TransferId, Upload};
+use samsung_core::time::Instant;
+use smol::future::FutureExt;
+use smol::io::{AsyncReadExt, AsyncWriteExt};
+use smol::{Async, LocalExecutor, Timer};
+
+use crate::config::Config;
+use crate::outbox::{MailJob, MediaFile, Outbox, OutboxSettings, ShellValues};
+use crate::store::{self, Store, TempFile};
+
+mod conn;
+mod deliver;
+
+use conn::serve;
+use deliver::{finish_email, finish_upload};
+
+/// Bytes read from a socket at a time.
+const READ_BUF: usize = 64 * 1024;
+/// How long writing an answer (or a download chunk) may take.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// File name of the persisted sessions in `SESSION_FOLDER`.
+const SESSIONS_FILE: &str = "sessions.v1";
+
+/// The wall clock as the core's `Instant` (Unix milliseconds), so persisted
+/// sessions keep their meaning across restarts.
+pub fn now() -> Instant {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    Instant::from_millis(ms)
+}
+
+fn client_addr(peer: SocketAddr) -> ClientAddr {
+    match peer {
+        SocketAddr::V4(v4) => ClientAddr::from_ipv4(v4.ip().octets()),
+        SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
+            Some(v4) => ClientAddr::from_ipv4(v4.octets()),
+            None => ClientAddr::from_ipv6(v6.ip().octets()),
+        },
+    }
+}
+
+/// State shared by all connection tasks and threads.
+struct Shared {
+    bridge: Mutex<Bridge>,
+    store: Arc<Store>,
+    outbox: Arc<Outbox>,
+    config: Config,
+    /// Folders the download server must never show.
+    excluded: Vec<PathBuf>,
+    sessions_dirty: AtomicBool,
+    active: AtomicUsize,
+    save_lock: Mutex<()>,
+}
+
+impl Shared {
+    /// The core's shared state; held for one core call at a time, never
+    /// across an `.await`.
+    fn bridge(&self) -> MutexGuard<'_, Bridge> {
+        // A panic while holding it cannot leave the core half-updated in a
+        // way that matters more than stopping the daemon would.
+        self.bridge.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn dirty(&self) {
+        self.sessions_dirty.store(true, Ordering::Relaxed);
+    }
+
+    fn active(&self) -> usize {
+        self.active.load(Ordering::Relaxed)
+    }
+}
+
+thread_local! {
+    /// Read buffers of finished connections, reused (no allocation and no
+    /// zeroing per connection).
+    static BUFFERS: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+fn take_buffer() -> Vec<u8> {
+    BUFFERS
+        .with(|b| b.borrow_mut().pop())
+        .unwrap_or_else(|| vec![0u8; READ_BUF])
+}
+
+fn give_buffer(buf: Vec<u8>) {
+    BUFFERS.with(|b| {
+        let mut b = b.borrow_mut();
+        if b.len() < 64 {
+            b.push(buf);
+        }
+    });
+}
+
+/// Binds the listener with a clear explanation of the usual failures.
+fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
+    TcpListener::bind(addr).map_err(|e| match e.kind() {
+        io::ErrorKind::PermissionDenied => format!(
+            "cannot listen on {addr}: permission denied. Ports below 1024 need root or the \
+             CAP_NET_BIND_SERVICE capability: run `sudo setcap cap_net_bind_service=+ep \
+             $(command -v samsung-bridge)`, or listen on 8080 and redirect port 80 to it \
+             (`iptables -t nat -A PREROUTING -p tcp --dport 80 -j REDIRECT --to-port 8080`)"
+        ),
+        io::ErrorKind::AddrInUse => {
+            format!(
+                "cannot listen on {addr}: the address is already in use (another server running?)"
+            )
+        }
+        io::ErrorKind::AddrNotAvailable => {
+            format!("cannot listen on {addr}: this machine has no such address")
+        }
+        _ => format!("cannot listen on {addr}: {e}"),
+    })
+}
+
+/// Runs the daemon until SIGTERM/SIGINT.
+pub fn run(config: Config) -> Result<(), String> {
+    // Before anything else, so a SIGTERM at any time stops the daemon cleanly.
+    let signals =
+        async_signal::Signals::new([async_signal::Signal::Term, async_signal::Signal::Int])
+            .map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    let listener = bind(config.listen)?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let store = Store::open(&config.upload_folder).map_err(|e| {
+        format!(
+            "cannot use UPLOAD_FOLDER {}: {e}",
+            config.upload_folder.display()
+        )
+    })?;
+    std::fs::create_dir_all(&config.session_folder).map_err(|e| {
+        format!(
+            "cannot use SESSION_FOLDER {}: {e}",
+            config.session_folder.display()
+        )
+    })?;
+    let outbox = Outbox::open(
+        &config.outbox_folder,
+        OutboxSettings {
+            mastodon: config.mastodon.clone(),
+            mail: config.mail.clone(),
+            shell: config.shell.clone(),
+            ..OutboxSettings::default()
+        },
+    )
+    .map_err(|e| {
+        format!(
+            "cannot use the outbox folder {}: {e}",
+            config.outbox_folder.display()
+        )
+    })?;
+    let excluded: Vec<PathBuf> = [&config.session_folder, &config.outbox_folder]
+        .iter()
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
+
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| format!("no OS random numbers: {e}"))?;
+    let mut bridge = Bridge::new(config.bridge_config(), seed);
+    let sessions_path = config.session_folder.join(SESSIONS_FILE);
+    match std::fs::read_to_string(&sessions_path) {
+        Ok(text) => match bridge.import_sessions(&text, now()) {
+            Ok(n) => tracing::info!(
+                restored = n,
+                "sessions restored from {}",
+                sessions_path.display()
+            ),
+            Err(e) => tracing::warn!("ignoring {}: {e}", sessions_path.display()),
+        },
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => tracing::warn!("cannot read {}: {e}", sessions_path.display()),
+    }
+
+    tracing::info!(
+        "samsung-bridge {} listening on {local} (cameras connect to port 80: forward it here)",
+        env!("CARGO_PKG_VERSION")
+    );
+    announce_config(&config, store.root());
+
+    let shared = Arc::new(Shared {
+        bridge: Mutex::new(bridge),
+        store: Arc::new(store),
+        outbox: Arc::new(outbox),
+        config,
+        excluded,
+        sessions_dirty: AtomicBool::new(false),
+        active: AtomicUsize::new(0),
+        save_lock: Mutex::new(()),
+    });
+    let worker = shared.outbox.start();
+    let result = serve_until_signal(shared.clone(), listener, signals);
+    save_sessions(&shared);
+    worker.shutdown();
+    tracing::info!("stopped");
+    result
+}
+
+/// Accepting threads (one per core) plus, on this thread, signals, timers
+/// and the DNS listener; returns after SIGTERM/SIGINT once connections in
+/// flight have finished (or the grace period is over).
+fn serve_until_signal(
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    signals: async_signal::Signals,
+) -> Result<(), String> {
+    let (stop_tx, stop_rx) = smol::channel::bounded::<()>(1);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let mut workers = Vec::new();
+    for i in 0..threads {
+        let listener = listener.try_clone().map_err(|e| e.to_string())?;
+        let (shared, stop_rx) = (shared.clone(), stop_rx.clone());
+        let handle = std::thread::Builder::new()
+            .name(format!("conn-{i}"))
+            .spawn(move || {
+                let ex = LocalExecutor::new();
+                smol::block_on(ex.run(accept_loop(&ex, shared, listener, stop_rx)))
+            })
+            .map_err(|e| e.to_string())?;
+        workers.push(handle);
+    }
+    drop(stop_rx);
+    let ex = LocalExecutor::new();
+    let result = smol::block_on(ex.run(async {
+        ex.spawn(timers(shared.clone())).detach();
+        if let Some(dns) = shared.config.dns.clone() {
+            let socket = UdpSocket::bind(dns.listen)
+                .map_err(|e| format!("cannot listen for DNS on {}: {e}", dns.listen))?;
+            tracing::info!(
+                "DNS on {} answers {} Samsung host names with {}",
+                dns.listen,
+                dns.names.len(),
+                dns.address
+            );
+            let socket = Async::new(socket).map_err(|e| e.to_string())?;
+            ex.spawn(dns_loop(socket, dns.responder())).detach();
+        }
+        wait_for_signal(signals).await;
+        Ok::<(), String>(())
+    }));
+    let grace = shared.config.limits.shutdown_grace;
+    tracing::info!(
+        active = shared.active(),
+        "shutting down: no new connections, finishing requests in flight (up to {}s)",
+        grace.as_secs()
+    );
+    // Closing the channel tells every accepting thread to stop.
+    drop(stop_tx);
+    for w in workers {
+        let _ = w.join();
+    }
+    if shared.active() > 0 {
+        tracing::warn!(
+            active = shared.active(),
+            "shutdown grace over; dropped connections"
+        );
+    }
+    result
+}
+
+fn announce_config(config: &Config, root: &Path) {
+    match &config.source {
+        None => tracing::info!(
+            "no --config given: embedded default — accepting any camera, storing every upload \
+             under {}, forwarding nothing",
+            root.display()
+        ),
+        Some(path) => tracing::info!("configuration from {}", path.display()),
+    }
+    match &config.senders {
+        None => tracing::info!("accepting every camera (no SENDERS whitelist)"),
+        Some(list) => tracing::info!(users = list.len(), "SENDERS whitelist active"),
+    }
+    if config.insecure_download {
+        tracing::warn!(
+            "INSECURE_DOWNLOAD: stored files are readable by anyone who can reach this port"
+        );
+    }
+    for w in &config.warnings {
+        tracing::warn!("config: {w}");
+    }
+}
+
+async fn accept_loop(
+    ex: &LocalExecutor<'_>,
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    stop: smol::channel::Receiver<()>,
+) {
+    let Ok(listener) = Async::new(listener) else {
+        tracing::error!("cannot register the listening socket");
+        return;
+    };
+    let max = shared.config.limits.max_connections.max(1);
+    let stopped = async {
+        let _ = stop.recv().await;
+        None
+    };
+    let mut stopped = std::pin::pin!(stopped);
+    let local_active = std::rc::Rc::new(std::cell::Cell::new(0usize));
+    loop {
+        // At the connection limit, stop accepting (the kernel's backlog
+        // holds newcomers) until a connection ends.
+        while shared.active() >= max && !stop.is_closed() {
+            Timer::after(Duration::from_millis(5)).await;
+        }
+        let accepted = async { Some(listener.accept().await) }
+            .or(stopped.as_mut())
+            .await;
+        let Some(accepted) = accepted else { break };
+        match accepted {
+            Ok((stream, peer)) => {
+                let shared = shared.clone();
+                let local = local_active.clone();
+                shared.active.fetch_add(1, Ordering::Relaxed);
+                local.set(local.get() + 1);
+                ex.spawn(async move {
+                    serve(&shared, stream, peer).await;
+                    shared.active.fetch_sub(1, Ordering::Relaxed);
+                    local.set(local.get() - 1);
+                })
+                .detach();
+            }
+            Err(e) => {
+                // EMFILE and friends: back off instead of spinning.
+                tracing::warn!("accept failed: {e}");
+                Timer::after(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    drop(listener);
+    let deadline = std::time::Instant::now() + shared.config.limits.shutdown_grace;
+    while local_active.get() > 0 && std::time::Instant::now() < deadline {
+        Timer::after(Duration::from_millis(20)).await;
+    }
+}
+
+async fn wait_for_signal(mut signals: async_signal::Signals) {
+    use smol::stream::StreamExt;
+    if let Some(Ok(sig)) = signals.next().await {
+        tracing::info!("received {sig:?}");
+    }
+}
+
+/// Session expiry, batch idle timeouts and session persistence.
+async fn timers(shared: Arc<Shared>) {
+    loop {
+        let next = shared.bridge().poll_timeout();
+        let now_ms = now().as_millis();
+        let wait_ms = next
+            .map(|t| t.as_millis().saturating_sub(now_ms))
+            .unwrap_or(1000)
+            .clamp(10, 1000);
+        Timer::after(Duration::from_millis(wait_ms)).await;
+        shared.bridge().handle_timeout(now());
+        drain_bridge(&shared).await;
+        if shared.sessions_dirty.swap(false, Ordering::Relaxed) {
+            save_sessions(&shared);
+        }
+    }
+}
+
+fn save_sessions(shared: &Shared) {
+    // One writer at a time, and the export taken under the same lock, so an
+    // older table never overwrites a newer one.
+    let _writer = shared.save_lock.lock().unwrap_or_else(|e| e.into_inner());
+    shared.sessions_dirty.store(false, Ordering::Relaxed);
+    let text = shared.bridge().export_sessions();
+    let path = shared.config.session_folder.join(SESSIONS_FILE);
+    if let Err(e) = store::write_atomic(&path, text.as_bytes()) {
+        tracing::error!("cannot save sessions to {}: {e}", path.display());
+    }
+}
+
+/// Acts on events of the shared state (batches closed early, expiries).
+async fn drain_bridge(shared: &Shared) {
+    loop {
+        let ev = shared.bridge().poll_event();
+        match ev {
+            None => break,
+            Some(BridgeEvent::BatchClosed { batch, uploaded }) => {
+                shared.dirty();
+                let outbox = shared.outbox.clone();
+                let id = batch.clone();
+                match smol::unblock(move || outbox.finish_batch(&id)).await {
+                    Ok(Some(job)) => tracing::info!(
+                        "batch {batch} closed with {uploaded} file(s): queued as outbox job {job}"
+                    ),
+                    Ok(None) => {}
+                    Err(e) => tracing::error!("batch {batch}: cannot queue it: {e}"),
+                }
+            }
+            Some(BridgeEvent::SessionExpired { user }) => {
+                shared.dirty();
+                tracing::debug!("session of {user} expired");
+            }
+        }
+    }
+}
+
+async fn dns_loop(socket: Async<UdpSocket>, responder: samsung_core::dns::DnsResponder) {
+    let mut query = [0u8; 1500];
+    let mut answer = [0u8; 512];
+    loop {
+        let Ok((n, peer)) = socket.recv_from(&mut query).await else {
+            continue;
+        };
+        match responder.handle_query(&query[..n], &mut answer) {
+            Ok(Some(len)) => {
+                let _ = socket.send_to(&answer[..len], peer).await;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::debug!("DNS query from {peer}: {e}"),
+        }
+    }
+}
