@@ -266,14 +266,14 @@ fn serve_until_signal(
         wait_for_signal(signals).await;
         Ok::<(), String>(())
     }));
+    // Closing the channel tells every accepting thread to stop at once.
+    drop(stop_tx);
     let grace = shared.config.limits.shutdown_grace;
     tracing::info!(
         active = shared.active(),
         "shutting down: no new connections, finishing requests in flight (up to {}s)",
         grace.as_secs()
     );
-    // Closing the channel tells every accepting thread to stop.
-    drop(stop_tx);
     for w in workers {
         let _ = w.join();
     }
@@ -332,10 +332,16 @@ async fn accept_loop(
         while shared.active() >= max && !stop.is_closed() {
             Timer::after(Duration::from_millis(5)).await;
         }
-        let accepted = async { Some(listener.accept().await) }
-            .or(stopped.as_mut())
+        // The stop signal wins over a connection that is ready at the same
+        // time, and one accepted in the same instant is closed unserved.
+        let accepted = stopped
+            .as_mut()
+            .or(async { Some(listener.accept().await) })
             .await;
         let Some(accepted) = accepted else { break };
+        if stop.is_closed() {
+            break;
+        }
         match accepted {
             Ok((stream, peer)) => {
                 let shared = shared.clone();
