@@ -49,7 +49,7 @@ pub(super) enum Wake {
 pub(super) async fn serve(shared: &Arc<Shared>, mut stream: Async<TcpStream>, peer: SocketAddr) {
     let _ = stream.get_ref().set_nodelay(true);
     let mut conn = Connection::new(client_addr(peer), now());
-    let mut buf = take_buffer();
+    let mut buf = take_buffer(HEAD_BUF);
     let mut transfers: BTreeMap<TransferId, Transfer> = BTreeMap::new();
     let mut download: Option<PathBuf> = None;
     let out_len = if shared.config.insecure_download {
@@ -92,6 +92,10 @@ pub(super) async fn serve(shared: &Arc<Shared>, mut stream: Async<TcpStream>, pe
             }
             Wake::Read(Ok(n)) => {
                 feed(shared, &mut conn, &buf[..n], &mut transfers, &mut download).await;
+                if n == buf.len() && buf.len() < BODY_BUF {
+                    // A full small buffer: a body is streaming in.
+                    give_buffer(std::mem::replace(&mut buf, take_buffer(BODY_BUF)));
+                }
             }
             Wake::Deadline => conn.handle_timeout(&mut shared.bridge(), now),
         }
@@ -194,7 +198,7 @@ pub(super) async fn send_file(
 ) -> io::Result<()> {
     let mut file = std::fs::File::open(path)?;
     let mut left = len;
-    let mut chunk = vec![0u8; READ_BUF];
+    let mut chunk = take_buffer(BODY_BUF);
     while left > 0 {
         let want = usize::try_from(left).unwrap_or(usize::MAX).min(chunk.len());
         let n = file.read(&mut chunk[..want])?;
@@ -204,6 +208,7 @@ pub(super) async fn send_file(
         write_timeout(stream, &chunk[..n]).await?;
         left -= n as u64;
     }
+    give_buffer(chunk);
     Ok(())
 }
 

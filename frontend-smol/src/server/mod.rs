@@ -40,8 +40,11 @@ mod deliver;
 use conn::serve;
 use deliver::{finish_email, finish_upload};
 
-/// Bytes read from a socket at a time.
-const READ_BUF: usize = 64 * 1024;
+/// First read buffer of a connection: request heads and XML bodies fit.
+const HEAD_BUF: usize = 8 * 1024;
+/// Read buffer once a connection streams a body (uploads): fewer, larger
+/// reads and file writes.
+const BODY_BUF: usize = 256 * 1024;
 /// How long writing an answer (or a download chunk) may take.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// File name of the persisted sessions in `SESSION_FOLDER`.
@@ -100,20 +103,32 @@ impl Shared {
 
 thread_local! {
     /// Read buffers of finished connections, reused (no allocation and no
-    /// zeroing per connection).
-    static BUFFERS: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+    /// zeroing per connection): small ones for heads, large ones for bodies.
+    static HEAD_BUFFERS: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+    static BODY_BUFFERS: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
 }
 
-fn take_buffer() -> Vec<u8> {
-    BUFFERS
-        .with(|b| b.borrow_mut().pop())
-        .unwrap_or_else(|| vec![0u8; READ_BUF])
+/// A read buffer of `len` (`HEAD_BUF` or `BODY_BUF`) bytes from the pool.
+fn take_buffer(len: usize) -> Vec<u8> {
+    let pool = if len == BODY_BUF {
+        &BODY_BUFFERS
+    } else {
+        &HEAD_BUFFERS
+    };
+    pool.with(|b| b.borrow_mut().pop())
+        .unwrap_or_else(|| vec![0u8; len])
 }
 
+/// Returns a buffer to its pool (bounded, so idle memory stays small).
 fn give_buffer(buf: Vec<u8>) {
-    BUFFERS.with(|b| {
+    let (pool, keep) = if buf.len() == BODY_BUF {
+        (&BODY_BUFFERS, 4)
+    } else {
+        (&HEAD_BUFFERS, 64)
+    };
+    pool.with(|b| {
         let mut b = b.borrow_mut();
-        if b.len() < 64 {
+        if b.len() < keep {
             b.push(buf);
         }
     });
