@@ -5,6 +5,8 @@ mod config;
 mod outbox;
 mod server;
 mod store;
+#[cfg(test)]
+mod testutil;
 mod tools;
 
 use std::net::SocketAddr;

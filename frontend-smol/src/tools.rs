@@ -461,48 +461,16 @@ mod tests {
     use std::io::Cursor;
     use std::net::TcpListener;
     use std::process::{Child, Command, Stdio};
-    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Instant;
 
-    /// A file or directory under a fresh temp directory, removed on drop.
-    struct Temp {
-        dir: PathBuf,
-        path: PathBuf,
-    }
-
-    impl std::ops::Deref for Temp {
-        type Target = Path;
-        fn deref(&self) -> &Path {
-            &self.path
-        }
-    }
-
-    impl Drop for Temp {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
+    use crate::testutil::Temp;
 
     fn scratch() -> Temp {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "samsung-bridge-tools-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Temp {
-            path: dir.clone(),
-            dir,
-        }
+        crate::testutil::scratch("tools")
     }
 
     fn file(content: &str) -> Temp {
-        let mut t = scratch();
-        t.path = t.dir.join("capture.txt");
-        std::fs::write(&t.path, content).unwrap();
-        t
+        crate::testutil::file("tools", "capture.txt", content)
     }
 
     // --- check-config -------------------------------------------------------
@@ -559,16 +527,7 @@ mod tests {
 
     // --- decrypt ------------------------------------------------------------
 
-    const V7_BODY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
-<Request Method="login" Timeout="3000" CameraCryptKey="58a4c8161c8aa7b1287bc4934a2d89fa952da1cddc5b8f3d84d34">
-<UserName Value="uFK%2Fz%2BkEchpulalnJr1rBw%3D%3D"/>
-<Password Value="ob7Ue7q%2BkUSZFffy3%2BVfiQ%3D%3D"/>
-<PersistKey Use="true"/>
-<SessionKey Type="APIF"/>
-<CryptSessionKey Use="true" Type="SHA1" Value="//////S3mbZSAQAA/LOitv////9IIgS2UgEAAAAQBLY="/>
-<ApplicationKey Value="6a563c3967f147d3adfa454ef913535d0d109ba4b4584914"/>
-</Request>
-"#;
+    use samsung_core::testing::V7_BODY;
 
     /// V9: V8's key with a multi-block user name.
     const V9_BODY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>

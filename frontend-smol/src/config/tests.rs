@@ -1,51 +1,19 @@
 //! Tests of [`super`].
 
 use super::*;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 const REFERENCE: &str = include_str!("../../tests/config/reference-example.toml");
 const REFERENCE_2024: &str = include_str!("../../tests/config/reference-2024.toml");
 const FULL: &str = include_str!("../../tests/config/full.toml");
 
-/// A file or directory under a fresh temp directory, removed on drop.
-struct Temp {
-    dir: PathBuf,
-    path: PathBuf,
-}
-
-impl std::ops::Deref for Temp {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+use crate::testutil::Temp;
 
 fn scratch() -> Temp {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "samsung-bridge-config-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    Temp {
-        path: dir.clone(),
-        dir,
-    }
+    crate::testutil::scratch("config")
 }
 
 fn token_file(content: &str) -> Temp {
-    let mut t = scratch();
-    t.path = t.dir.join("mastodon.secret");
-    std::fs::write(&t.path, content).unwrap();
-    t
+    crate::testutil::file("config", "mastodon.secret", content)
 }
 
 fn parse(text: &str) -> Result<Config, ConfigError> {
