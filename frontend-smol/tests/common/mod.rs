@@ -880,7 +880,8 @@ pub fn get(host: &str, path: &str) -> Vec<u8> {
 pub const LOGIN_V7: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Request Method=\"login\" Timeout=\"3000\" CameraCryptKey=\"58a4c8161c8aa7b1287bc4934a2d89fa952da1cddc5b8f3d84d340123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789a\">\n<UserName Value=\"uFK%2Fz%2BkEchpulalnJr1rBw%3D%3D\"/>\n<Password Value=\"ob7Ue7q%2BkUSZFffy3%2BVfiQ%3D%3D\"/>\n<PersistKey Use=\"true\"/>\n<SessionKey Type=\"APIF\"/>\n<CryptSessionKey Use=\"true\" Type=\"SHA1\" Value=\"//////S3mbZSAQAA/LOitv////9IIgS2UgEAAAAQBLY=\"/>\n<ApplicationKey Value=\"6a563c3967f147d3adfa454ef913535d0d109ba4b4584914\"/>\n</Request>\n";
 
 /// The V8 login body (NX300 with the garbage line, encrypted `f` / `p`).
-pub const LOGIN_V8: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Request Method=\"login\" Timeout=\"3000\" CameraCryptKey=\"844e7f0fadf4ba1cf5b6de9edb06ac9a448c0d3031b73db65a308cecb570428a44dea69bddd94403829e5c06efee9a4d555590f75a8c1313c3b935a0a03684d463733b30d3a34fe11b0da9d7f230366221ceec509419d89fd9b0cc36adc7258fbc904b497173d1f154202727c402b2a25d58dd0ecc6d576294880226cfb46151\">\n<UserName Value=\"7xKPwb19QdFKzsjsrQx62g%3D%3D\"/>\n<Password Value=\"U%2BK0X1QnWUv4tkvrrtQ0aQ%3D%3D\"/>\n<PersistKey Use=\"true\"/>\n4p4uaaq422af3\"/>\n<SessionKey Type=\"APIF\"/>\n<CryptSessionKey Use=\"true\" Type=\"SHA1\" Value=\"/////xAAwKRSAQAAAPAHtv////8QAMCkUgEAAADwB7Y=\"/>\n<ApplicationKey Value=\"6a563c3967f147d3adfa454ef913535d0d109ba4b4584914\"/>\n</Request>\n";
+#[allow(unused_imports)]
+pub use samsung_core::testing::V8_BODY as LOGIN_V8;
 
 /// The V7 CryptSessionKey (key‖IV in base64).
 pub const V7_CSK: &str = "//////S3mbZSAQAA/LOitv////9IIgS2UgEAAAAQBLY=";
@@ -940,7 +941,8 @@ pub fn put_request(key: &str, file: &str, content_type: &str, data: &[u8]) -> Ve
 }
 
 /// The cameras' multipart boundary (27 dashes + 7d93b9550d4a).
-pub const BOUNDARY: &str = "---------------------------7d93b9550d4a";
+#[allow(unused_imports)]
+pub use samsung_core::testing::BOUNDARY;
 
 /// One e-mail attachment.
 #[derive(Debug, Clone)]
