@@ -294,6 +294,14 @@ impl MultipartParser {
         result
     }
 
+    /// Bytes held back between calls (carry, part-head buffer capacity):
+    /// bounded whatever the input; for tests and fuzzing.
+    #[cfg(any(test, feature = "_fuzz"))]
+    #[doc(hidden)]
+    pub fn held_bytes(&self) -> (usize, usize) {
+        (self.carry_len, self.head.capacity())
+    }
+
     /// Number of parts started so far.
     pub fn parts(&self) -> usize {
         self.parts

@@ -81,11 +81,11 @@ fn is_ws(c: u8) -> bool {
 
 /// Non-ASCII bytes count as name bytes, so names never end inside a UTF-8
 /// sequence and every position the scanner cuts at is a char boundary.
-fn is_name_start(c: u8) -> bool {
+pub(crate) fn is_name_start(c: u8) -> bool {
     c.is_ascii_alphabetic() || c == b'_' || c == b':' || c >= 0x80
 }
 
-fn is_name_char(c: u8) -> bool {
+pub(crate) fn is_name_char(c: u8) -> bool {
     is_name_start(c) || c.is_ascii_digit() || c == b'-' || c == b'.'
 }
 

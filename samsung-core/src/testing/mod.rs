@@ -5,6 +5,9 @@
 //! `_fuzz` feature for the fuzz targets.
 #![allow(missing_docs)]
 
+pub mod multipart_events;
+pub mod xml_oracle;
+
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
