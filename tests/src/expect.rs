@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use samsung_core::sns::BridgeEvent;
 use samsung_core::xml::MediaKind;
 
-use crate::fixture::{Check, Exchange, Expect, HeaderTest};
+use crate::fixture::{Check, Exchange, Expect};
 use crate::harness::Observed;
 use crate::run::expand;
 use crate::template::Template;
@@ -199,29 +199,7 @@ fn check_one(e: &Expect, resp: &Response<'_>, attachment_lines: usize, ctx: &mut
         }
         Check::Header { name, test } => {
             let values = resp.values(name);
-            let ok = match test {
-                HeaderTest::Present => !values.is_empty(),
-                HeaderTest::Absent => values.is_empty(),
-                HeaderTest::Equals(t) => {
-                    let want = ctx.text(t);
-                    values.iter().any(|v| *v == want)
-                }
-                HeaderTest::Starts(t) => {
-                    let want = ctx.text(t);
-                    values.iter().any(|v| v.starts_with(&want))
-                }
-                HeaderTest::Contains(t) => {
-                    let want = ctx.text(t);
-                    values.iter().any(|v| v.contains(&want))
-                }
-                HeaderTest::FindAtMost(t, bound) => {
-                    let want = ctx.text(t);
-                    values.iter().any(|v| {
-                        v.find(&want)
-                            .is_some_and(|i| v[..i].chars().count() <= *bound)
-                    })
-                }
-            };
+            let ok = test.holds(&values, |t| ctx.text(t));
             if !ok {
                 fail(ctx, format!("{name} values: {values:?}"));
             }

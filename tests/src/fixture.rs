@@ -97,6 +97,36 @@ pub enum HeaderTest {
     FindAtMost(Template, usize),
 }
 
+impl HeaderTest {
+    /// Whether a header whose values are `values` passes this test; `text`
+    /// expands a template (captured names, placeholders).
+    pub fn holds(&self, values: &[&str], mut text: impl FnMut(&Template) -> String) -> bool {
+        match self {
+            HeaderTest::Present => !values.is_empty(),
+            HeaderTest::Absent => values.is_empty(),
+            HeaderTest::Equals(t) => {
+                let want = text(t);
+                values.iter().any(|v| *v == want)
+            }
+            HeaderTest::Starts(t) => {
+                let want = text(t);
+                values.iter().any(|v| v.starts_with(&want))
+            }
+            HeaderTest::Contains(t) => {
+                let want = text(t);
+                values.iter().any(|v| v.contains(&want))
+            }
+            HeaderTest::FindAtMost(t, bound) => {
+                let want = text(t);
+                values.iter().any(|v| {
+                    v.find(&want)
+                        .is_some_and(|i| v[..i].chars().count() <= *bound)
+                })
+            }
+        }
+    }
+}
+
 /// One checked fact about an exchange.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Check {
