@@ -98,6 +98,7 @@ pub mod hotspot;
 pub mod http;
 pub mod mastodon;
 pub mod multipart;
+pub mod retry;
 pub mod route;
 #[cfg(test)]
 mod scenario_tests;

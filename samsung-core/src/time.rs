@@ -31,6 +31,8 @@ impl Instant {
 }
 
 impl Duration {
+    /// No time at all.
+    pub const ZERO: Duration = Duration(0);
     /// A duration of `ms` milliseconds.
     pub const fn from_millis(ms: u64) -> Self {
         Self(ms)
@@ -42,6 +44,19 @@ impl Duration {
     /// The duration in milliseconds.
     pub const fn as_millis(self) -> u64 {
         self.0
+    }
+}
+
+impl From<core::time::Duration> for Duration {
+    /// Whole milliseconds, saturating.
+    fn from(d: core::time::Duration) -> Self {
+        Self(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+}
+
+impl From<Duration> for core::time::Duration {
+    fn from(d: Duration) -> Self {
+        core::time::Duration::from_millis(d.0)
     }
 }
 

@@ -178,20 +178,19 @@ fn summary(dir: &Path, name: String, done: bool) -> JobSummary {
             target: job.target(),
             detail: job.describe(),
             created_ms: job.created_ms,
-            attempts: st.attempts,
-            next_attempt_ms: (!done && !st.failed && st.done_ms.is_none())
-                .then_some(st.next_attempt_ms),
-            last_error: st.last_error.clone(),
-            state: if done || st.done_ms.is_some() {
+            attempts: st.retry.attempts,
+            next_attempt_ms: (!done && st.retry.is_queued()).then_some(st.retry.next_attempt_ms),
+            last_error: st.retry.last_error.clone(),
+            state: if done || st.retry.is_done() {
                 JobState::Done
-            } else if st.failed {
+            } else if st.retry.failed {
                 JobState::Failed
-            } else if st.attempts == 0 {
+            } else if st.retry.attempts == 0 {
                 JobState::Queued
             } else {
                 JobState::Retrying
             },
-            result: st.result.clone(),
+            result: st.retry.result.clone(),
         },
         Err(e) => JobSummary {
             id: name,

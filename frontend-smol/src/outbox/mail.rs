@@ -7,14 +7,15 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, Message, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{SmtpTransport, Transport as _};
+use samsung_core::retry::{FailureKind, smtp_reply_kind};
 use tracing::warn;
 
 use super::store::{self, MailSpec};
-use super::worker::{Attempt, Failure};
+use super::worker::{Attempt, Failure, Stop};
 use crate::config::{MailConfig, MailSecurity};
 
 /// One attempt at a mail job; Ok(summary) when the smarthost took it.
-pub(crate) fn run(a: &Attempt<'_>, spec: &MailSpec) -> Result<String, Failure> {
+pub(crate) fn run(a: &Attempt<'_>, spec: &MailSpec) -> Result<String, Stop> {
     let cfg = a
         .shared
         .settings
@@ -25,11 +26,20 @@ pub(crate) fn run(a: &Attempt<'_>, spec: &MailSpec) -> Result<String, Failure> {
     let transport = transport(cfg, a.shared.settings.smtp_timeout)?;
     transport.send(&message).map_err(|e| {
         let reason = format!("SMTP {}:{}: {e}", cfg.server, cfg.port);
-        // 5xx replies and errors on our side will not go away by themselves.
-        if e.is_permanent() || e.is_client() {
-            Failure::permanent(reason)
+        // Errors on our side will not go away by themselves; for the
+        // server's replies the core knows which do.
+        let kind = if e.is_client() {
+            FailureKind::Permanent
+        } else if let Some(code) = e.status() {
+            smtp_reply_kind(u16::from(code))
+        } else if e.is_permanent() {
+            FailureKind::Permanent
         } else {
-            Failure::transient(reason)
+            FailureKind::Transient
+        };
+        match kind {
+            FailureKind::Transient => Failure::transient(reason),
+            _ => Failure::permanent(reason),
         }
     })?;
     Ok(format!(

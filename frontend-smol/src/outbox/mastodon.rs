@@ -15,7 +15,7 @@ use ureq::SendBody;
 
 use super::lock;
 use super::store::{self, JobProgress, MastodonSpec, MediaProgress, PostedStatus, StoredFile};
-use super::worker::{Attempt, Failure};
+use super::worker::{Attempt, Failure, Stop};
 use crate::config::MastodonConfig;
 
 /// Longest answer body read (Mastodon's JSON is a few KiB).
@@ -34,7 +34,7 @@ pub(crate) fn run(
     a: &Attempt<'_>,
     spec: &MastodonSpec,
     st: &mut JobProgress,
-) -> Result<String, Failure> {
+) -> Result<String, Stop> {
     let cfg = a
         .shared
         .settings
@@ -80,7 +80,8 @@ pub(crate) fn run(
                     a.save(st)?;
                     return Err(Failure::transient(format!(
                         "media {id} disappeared while processing; uploading it again"
-                    )));
+                    ))
+                    .into());
                 }
             }
             a.save(st)?;
@@ -194,7 +195,9 @@ impl Reply {
     fn failure(&self, what: &str, outcome: &Outcome) -> Failure {
         let reason = format!("{what}: {}", self.describe());
         match outcome {
-            Outcome::Retry => Failure::transient(reason).retry_after(self.retry_after),
+            Outcome::Retry => {
+                Failure::transient(reason).with_retry_after(self.retry_after.map(Into::into))
+            }
             _ => Failure::permanent(reason),
         }
     }
@@ -258,7 +261,7 @@ impl<'a> Api<'a> {
     }
 
     /// `POST /api/v2/media`, the file streamed from disk.
-    fn upload(&self, path: &Path, m: &StoredFile) -> Result<MediaProgress, Failure> {
+    fn upload(&self, path: &Path, m: &StoredFile) -> Result<MediaProgress, Stop> {
         let what = format!("uploading {}", m.file_name);
         let file = File::open(path)
             .map_err(|e| Failure::permanent(format!("{what}: {}: {e}", path.display())))?;
@@ -298,19 +301,19 @@ impl<'a> Api<'a> {
                 debug!("uploaded {} as media {id}, processing", m.file_name);
                 Ok(MediaProgress::Processing(id))
             }
-            o => Err(reply.failure(&what, &o)),
+            o => Err(reply.failure(&what, &o).into()),
         }
     }
 
     /// Polls `GET /api/v1/media/:id` until 200, for at most `media_processing_wait`.
-    fn wait_processed(&self, a: &Attempt<'_>, id: &str) -> Result<Processed, Failure> {
+    fn wait_processed(&self, a: &Attempt<'_>, id: &str) -> Result<Processed, Stop> {
         let what = format!("waiting for media {id}");
         let limit = a.shared.settings.media_processing_wait;
         let deadline = Instant::now() + limit;
         let mut delay = a.shared.settings.backoff_base.min(Duration::from_secs(1));
         loop {
             if !a.sleep(delay) {
-                return Err(Failure::interrupted());
+                return Err(Stop::Interrupted);
             }
             let r = self
                 .agent
@@ -325,20 +328,21 @@ impl<'a> Api<'a> {
             match classify(reply.status, &reply.body) {
                 Outcome::Done(_) if reply.status == 200 => return Ok(Processed::Ready),
                 Outcome::Done(_) | Outcome::Processing(_) => {}
-                o => return Err(reply.failure(&what, &o)),
+                o => return Err(reply.failure(&what, &o).into()),
             }
             if Instant::now() + delay >= deadline {
                 return Err(Failure::transient(format!(
                     "media {id} still processing after {} s",
                     limit.as_secs()
-                )));
+                ))
+                .into());
             }
             delay = (delay * 2).min(MAX_POLL_INTERVAL);
         }
     }
 
     /// `POST /api/v1/statuses` with an `Idempotency-Key`.
-    fn post_status(&self, key: &str, post: &StatusPost) -> Result<PostedStatus, Failure> {
+    fn post_status(&self, key: &str, post: &StatusPost) -> Result<PostedStatus, Stop> {
         let what = "posting the status";
         let r = self
             .agent
@@ -354,7 +358,7 @@ impl<'a> Api<'a> {
                 id,
                 url: json_string_field(&reply.body, "url").map(|u| u.into_owned()),
             }),
-            o => Err(reply.failure(what, &o)),
+            o => Err(reply.failure(what, &o).into()),
         }
     }
 
@@ -425,7 +429,7 @@ mod tests {
         };
         assert_eq!(r.describe(), "HTTP 401: The access token is invalid");
         let f = r.failure("posting", &Outcome::Permanent(401));
-        assert!(f.permanent);
+        assert!(f.is_permanent());
         let r = Reply {
             status: 503,
             body: String::new(),
@@ -433,7 +437,7 @@ mod tests {
         };
         assert_eq!(r.describe(), "HTTP 503");
         let f = r.failure("posting", &Outcome::Retry);
-        assert!(!f.permanent);
-        assert_eq!(f.retry_after, Some(Duration::from_secs(7)));
+        assert!(!f.is_permanent());
+        assert_eq!(f.retry_after, Some(Duration::from_secs(7).into()));
     }
 }

@@ -103,6 +103,20 @@ impl Default for OutboxSettings {
     }
 }
 
+impl OutboxSettings {
+    /// The core's retry policy for a job: shell commands are given up after
+    /// `shell_max_attempts` failures in a row, the others only when a
+    /// failure is permanent.
+    pub(crate) fn retry_policy(&self, shell: bool) -> samsung_core::retry::RetryPolicy {
+        samsung_core::retry::RetryPolicy {
+            base: self.backoff_base.into(),
+            cap: self.backoff_cap.into(),
+            max_attempts: shell.then_some(self.shell_max_attempts.max(1)),
+            ..samsung_core::retry::RetryPolicy::default()
+        }
+    }
+}
+
 /// A file to forward, with its camera-given name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaFile {

@@ -11,7 +11,7 @@ use tracing::debug;
 
 use super::ShellValues;
 use super::store::{self, ShellSpec};
-use super::worker::{Attempt, Failure};
+use super::worker::{Attempt, Failure, Stop};
 
 /// Bytes kept of the end of the command's stderr/stdout.
 const TAIL: usize = 2048;
@@ -58,7 +58,7 @@ pub(crate) fn fill(template: &str, v: &ShellValues) -> String {
 }
 
 /// One attempt at a shell job; Ok(summary) when the command exited 0.
-pub(crate) fn run(a: &Attempt<'_>, spec: &ShellSpec) -> Result<String, Failure> {
+pub(crate) fn run(a: &Attempt<'_>, spec: &ShellSpec) -> Result<String, Stop> {
     let cfg = a.shared.settings.shell.get(&spec.instance).ok_or_else(|| {
         Failure::permanent(format!(
             "no [{}] section in the configuration",
@@ -67,7 +67,7 @@ pub(crate) fn run(a: &Attempt<'_>, spec: &ShellSpec) -> Result<String, Failure> 
     })?;
     let argv: Vec<String> = cfg.cmd.iter().map(|t| fill(t, &spec.values)).collect();
     let Some((program, args)) = argv.split_first() else {
-        return Err(Failure::permanent("CMD is empty"));
+        return Err(Failure::permanent("CMD is empty").into());
     };
     let stdin = cfg.stdin.as_deref().map(|t| fill(t, &spec.values));
     let timeout = a.shared.settings.shell_timeout;
@@ -84,13 +84,15 @@ pub(crate) fn run(a: &Attempt<'_>, spec: &ShellSpec) -> Result<String, Failure> 
                 format!("{program} {s}")
             } else {
                 format!("{program} {s}: {err}")
-            }))
+            })
+            .into())
         }
-        None if run.interrupted => Err(Failure::interrupted()),
+        None if run.interrupted => Err(Stop::Interrupted),
         None => Err(Failure::transient(format!(
             "{program} still running after {} s: killed",
             timeout.as_secs()
-        ))),
+        ))
+        .into()),
     }
 }
 

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use samsung_core::retry::RetryState;
 use serde::{Deserialize, Serialize};
 
 use super::ShellValues;
@@ -240,18 +241,10 @@ pub(crate) struct PostedStatus {
 /// `state.json`: rewritten (durably) after every step.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct JobProgress {
-    /// Attempts made in total.
-    pub attempts: u32,
-    /// Attempts since the job was queued or last re-queued (`outbox retry`): drives back-off and shell's limit.
-    pub round_attempts: u32,
-    /// Unix ms; 0 = now.
-    pub next_attempt_ms: u64,
-    pub last_error: Option<String>,
-    /// Given up on (the reason is `last_error`) until `outbox retry`.
-    pub failed: bool,
-    pub done_ms: Option<u64>,
-    /// What came of it: status URLs, "mail sent to 2 recipients", "command exited 0".
-    pub result: Option<String>,
+    /// Attempts, when due, how it ended (the core's retry bookkeeping; its
+    /// fields are the top-level keys of `state.json`).
+    #[serde(flatten)]
+    pub retry: RetryState,
     /// Mastodon: attachments per status, fixed before the first status is posted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_status: Option<usize>,
@@ -267,9 +260,7 @@ impl JobProgress {
     /// a posted status are uploaded again: Mastodon deletes unattached media
     /// after about a day, and a job someone retries by hand may be older.
     pub fn requeue(&mut self) {
-        self.failed = false;
-        self.round_attempts = 0;
-        self.next_attempt_ms = 0;
+        self.retry.requeue();
         let attached = self
             .statuses
             .len()
@@ -452,9 +443,12 @@ mod tests {
             url: None,
         };
         let mut st = JobProgress {
-            failed: true,
-            round_attempts: 3,
-            next_attempt_ms: 99,
+            retry: RetryState {
+                failed: true,
+                round_attempts: 3,
+                next_attempt_ms: 99,
+                ..RetryState::default()
+            },
             per_status: Some(2),
             media: vec![
                 done("1"),
@@ -463,10 +457,10 @@ mod tests {
                 MediaProgress::Processing("4".into()),
             ],
             statuses: vec![posted.clone()],
-            ..JobProgress::default()
         };
         st.requeue();
-        assert!(!st.failed && st.round_attempts == 0 && st.next_attempt_ms == 0);
+        assert!(st.retry.is_queued() && st.retry.round_attempts == 0);
+        assert_eq!(st.retry.due().as_millis(), 0);
         assert_eq!(
             st.media,
             [
@@ -485,10 +479,54 @@ mod tests {
         assert_eq!(fresh.media, [MediaProgress::Pending]);
     }
 
+    /// A `state.json` as the previous release (c6691ad) wrote it reads into
+    /// the same values, and is written back with the same keys.
+    #[test]
+    fn state_json_of_the_previous_release_reads_unchanged() {
+        let old = r#"{
+  "attempts": 3,
+  "round_attempts": 1,
+  "next_attempt_ms": 1764233701123,
+  "last_error": "posting the status: HTTP 503",
+  "failed": false,
+  "done_ms": null,
+  "result": null,
+  "per_status": 4,
+  "media": [
+    {
+      "state": "done",
+      "id": "109"
+    },
+    {
+      "state": "pending"
+    }
+  ]
+}
+"#;
+        let st: JobProgress = serde_json::from_str(old).unwrap();
+        assert_eq!(st.retry.attempts, 3);
+        assert_eq!(st.retry.round_attempts, 1);
+        assert_eq!(st.retry.next_attempt_ms, 1_764_233_701_123);
+        assert_eq!(
+            st.retry.last_error.as_deref(),
+            Some("posting the status: HTTP 503")
+        );
+        assert!(st.retry.is_queued());
+        assert_eq!(st.per_status, Some(4));
+        assert_eq!(
+            st.media,
+            [MediaProgress::Done("109".into()), MediaProgress::Pending]
+        );
+        assert_eq!(String::from_utf8(to_json(&st).unwrap()).unwrap(), old);
+    }
+
     #[test]
     fn state_json_round_trip() {
         let s = JobProgress {
-            attempts: 2,
+            retry: RetryState {
+                attempts: 2,
+                ..RetryState::default()
+            },
             per_status: Some(4),
             media: vec![
                 MediaProgress::Done("1".into()),
@@ -499,7 +537,6 @@ mod tests {
                 id: "9".into(),
                 url: None,
             }],
-            ..JobProgress::default()
         };
         let json = String::from_utf8(to_json(&s).unwrap()).unwrap();
         assert!(json.contains(r#""state": "processing""#), "{json}");

@@ -14,67 +14,36 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use samsung_core::retry::Decision;
+use samsung_core::time::Instant as CoreInstant;
 use tracing::{error, info, warn};
 
 use super::store::{self, JobFile, JobProgress, JobSpec};
 use super::{Outbox, OutboxSettings, lock};
 
-/// The longest `Retry-After` we honour.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 /// How often finished jobs past their retention are removed.
 const PRUNE_INTERVAL_MS: u64 = 10 * 60 * 1000;
 
-/// Why an attempt did not finish the job.
+pub(crate) use samsung_core::retry::Failure;
+
+/// Why an attempt ended without finishing its job.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Failure {
-    /// Retrying will not help (bad token, validation error, bad config).
-    pub permanent: bool,
-    pub reason: String,
-    /// The server's `Retry-After`.
-    pub retry_after: Option<Duration>,
-    /// Stopped by shutdown: due again at the next start, not counted as a failure.
-    pub interrupted: bool,
+pub(crate) enum Stop {
+    /// It failed; the core's retry policy decides what follows.
+    Failed(Failure),
+    /// Stopped by shutdown: due again at the next start, not counted.
+    Interrupted,
 }
 
-impl Failure {
-    pub fn transient(reason: impl Into<String>) -> Failure {
-        Failure {
-            permanent: false,
-            reason: reason.into(),
-            retry_after: None,
-            interrupted: false,
-        }
-    }
-
-    pub fn permanent(reason: impl Into<String>) -> Failure {
-        Failure {
-            permanent: true,
-            ..Failure::transient(reason)
-        }
-    }
-
-    pub fn interrupted() -> Failure {
-        Failure {
-            interrupted: true,
-            ..Failure::transient("interrupted by shutdown")
-        }
-    }
-
-    pub fn retry_after(mut self, d: Option<Duration>) -> Failure {
-        self.retry_after = d;
-        self
+impl From<Failure> for Stop {
+    fn from(f: Failure) -> Stop {
+        Stop::Failed(f)
     }
 }
 
-/// Delay before retry `n` (1-based): `base · 2^(n-1)`, capped, times a jitter factor in [0.8, 1.2).
-pub(crate) fn backoff(n: u32, base: Duration, cap: Duration, jitter: f64) -> Duration {
-    let exp = n.saturating_sub(1).min(30);
-    let d = base.saturating_mul(1u32 << exp).min(cap);
-    d.mul_f64(0.8 + 0.4 * jitter.clamp(0.0, 1.0))
-}
-
-fn jitter() -> f64 {
-    f64::from(store::random_u32()) / f64::from(u32::MAX)
+/// A uniform random `u32` for the back-off's jitter.
+fn jitter() -> u32 {
+    store::random_u32()
 }
 
 #[derive(Debug)]
@@ -195,10 +164,10 @@ impl Shared {
         let (mut queued, mut failed) = (0usize, 0usize);
         for id in store::list_names(&jobs)? {
             match store::load_job(&jobs.join(&id)) {
-                Ok((_, st)) if st.done_ms.is_some() => self.move_to_done(&id),
-                Ok((_, st)) if st.failed => failed += 1,
+                Ok((_, st)) if st.retry.is_done() => self.move_to_done(&id),
+                Ok((_, st)) if st.retry.failed => failed += 1,
                 Ok((job, st)) => {
-                    self.schedule(&id, &job.target(), st.next_attempt_ms);
+                    self.schedule(&id, &job.target(), st.retry.next_attempt_ms);
                     queued += 1;
                 }
                 Err(e) => error!(job = %id, "unreadable job left in the outbox: {e}"),
@@ -267,7 +236,7 @@ impl Shared {
             let Ok((job, mut st)) = store::load_job(&dir) else {
                 continue;
             };
-            if st.done_ms.is_some() {
+            if st.retry.is_done() {
                 continue;
             }
             st.requeue();
@@ -323,12 +292,11 @@ impl Shared {
                 return None;
             }
         };
-        if st.done_ms.is_some() {
+        if st.retry.is_done() {
             self.move_to_done(id);
             return None;
         }
-        st.attempts += 1;
-        st.round_attempts += 1;
+        st.retry.begin_attempt();
         let attempt = Attempt {
             shared: self,
             dir: &dir,
@@ -342,72 +310,59 @@ impl Shared {
         };
         let target = job.target();
         let now = store::now_ms();
-        match result {
+        let due = match result {
             Ok(summary) => {
-                st.done_ms = Some(now);
-                st.result = Some(summary.clone());
-                st.last_error = None;
-                st.next_attempt_ms = 0;
+                st.retry
+                    .succeed(CoreInstant::from_millis(now), summary.clone());
                 if let Err(e) = store::save_state(&dir, &st) {
                     // Not marked done on disk: the next start tries again (a
                     // Mastodon job finds its statuses posted and stops there).
                     error!(job = %id, "done, but could not record it: {e}");
                 }
-                info!(job = %id, target = %target, attempts = st.attempts, "done: {summary}");
+                info!(job = %id, target = %target, attempts = st.retry.attempts, "done: {summary}");
                 self.move_to_done(id);
-                None
+                return None;
             }
-            Err(f) => {
-                let shell = matches!(job.spec, JobSpec::Shell(_));
-                let give_up = f.permanent
-                    || (shell && st.round_attempts >= self.settings.shell_max_attempts.max(1));
-                st.last_error = Some(f.reason.clone());
-                if f.interrupted {
-                    st.attempts -= 1;
-                    st.round_attempts -= 1;
-                }
-                let due = if give_up {
-                    st.failed = true;
-                    error!(
-                        job = %id,
-                        target = %target,
-                        attempts = st.attempts,
-                        "failed permanently: {} (kept; `samsung-bridge outbox retry` re-queues it)",
-                        f.reason
-                    );
-                    None
-                } else {
-                    let delay = if f.interrupted {
-                        Duration::ZERO
-                    } else {
-                        backoff(
-                            st.round_attempts,
-                            self.settings.backoff_base,
-                            self.settings.backoff_cap,
-                            jitter(),
-                        )
-                        .max(f.retry_after.unwrap_or_default().min(MAX_RETRY_AFTER))
-                    };
-                    let due = now.saturating_add(u64::try_from(delay.as_millis()).unwrap_or(0));
-                    st.next_attempt_ms = due;
-                    if !f.interrupted {
+            Err(Stop::Interrupted) => {
+                st.retry.interrupt("interrupted by shutdown");
+                Some(0)
+            }
+            Err(Stop::Failed(f)) => {
+                let policy = self
+                    .settings
+                    .retry_policy(matches!(job.spec, JobSpec::Shell(_)));
+                match st
+                    .retry
+                    .fail(CoreInstant::from_millis(now), &f, &policy, jitter())
+                {
+                    Decision::Retry { at, delay } => {
                         warn!(
                             job = %id,
                             target = %target,
-                            attempt = st.attempts,
+                            attempt = st.retry.attempts,
                             "attempt failed: {}; next retry in {:.1} s",
                             f.reason,
-                            delay.as_secs_f64()
+                            Duration::from(delay).as_secs_f64()
                         );
+                        Some(at.as_millis())
                     }
-                    Some(due)
-                };
-                if let Err(e) = store::save_state(&dir, &st) {
-                    error!(job = %id, "could not record the failed attempt: {e}");
+                    _ => {
+                        error!(
+                            job = %id,
+                            target = %target,
+                            attempts = st.retry.attempts,
+                            "failed permanently: {} (kept; `samsung-bridge outbox retry` re-queues it)",
+                            f.reason
+                        );
+                        None
+                    }
                 }
-                due
             }
+        };
+        if let Err(e) = store::save_state(&dir, &st) {
+            error!(job = %id, "could not record the failed attempt: {e}");
         }
+        due
     }
 }
 
@@ -590,20 +545,6 @@ fn worker_loop(shared: &Arc<Shared>, stop: &AtomicBool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_grows_and_caps() {
-        let base = Duration::from_secs(2);
-        let cap = Duration::from_secs(300);
-        let mid: Vec<u64> = (1..=10)
-            .map(|n| backoff(n, base, cap, 0.5).as_secs())
-            .collect();
-        assert_eq!(mid, [2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
-        assert_eq!(backoff(1, base, cap, 0.0), Duration::from_millis(1600));
-        assert_eq!(backoff(1, base, cap, 1.0), Duration::from_millis(2400));
-        assert_eq!(backoff(u32::MAX, base, cap, 0.5), cap);
-        assert_eq!(backoff(0, base, cap, 0.5), base);
-    }
 
     #[test]
     fn schedule_picks_earliest_on_free_targets() {

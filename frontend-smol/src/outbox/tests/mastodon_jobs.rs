@@ -216,7 +216,7 @@ fn restart_resumes_without_uploading_again_or_posting_twice() {
     loop {
         let st: store::JobProgress =
             store::read_json(&dir.join("jobs").join(id.as_str()).join("state.json")).unwrap();
-        if st.attempts >= 2 {
+        if st.retry.attempts >= 2 {
             assert!(
                 st.media
                     .iter()
@@ -224,7 +224,7 @@ fn restart_resumes_without_uploading_again_or_posting_twice() {
                 "{st:?}"
             );
             assert!(
-                st.last_error.as_deref().unwrap().contains("HTTP 503"),
+                st.retry.last_error.as_deref().unwrap().contains("HTTP 503"),
                 "{st:?}"
             );
             break;
