@@ -91,6 +91,8 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+#[cfg(feature = "config")]
+pub mod config;
 pub mod conn;
 pub mod crypto;
 pub mod dns;

@@ -1,0 +1,3 @@
+//! `config.toml`, read the same way by every frontend.
+
+pub mod value;
