@@ -18,6 +18,8 @@
 //! * [`dns::DnsResponder`] — answers the cameras' DNS queries.
 //! * Building blocks with their own tests and fuzz targets: [`http`],
 //!   [`multipart`], [`xml`], [`crypto`], [`route`], [`mastodon`], [`hotspot`].
+//! * `config` (feature `config`) — `config.toml` parsed and validated the
+//!   same way for every frontend; the frontend reads the files.
 //!
 //! # Time
 //!

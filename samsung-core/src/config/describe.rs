@@ -10,6 +10,9 @@ use super::{Config, MailSecurity};
 use crate::mastodon::Visibility;
 use crate::route::{Action, ActionKind};
 
+#[cfg(test)]
+mod tests;
+
 /// `folder/name`, as `std::path::Path::join` writes it for a relative name.
 fn join(folder: &str, name: &str) -> String {
     if folder.is_empty() || folder.ends_with('/') {

@@ -10,6 +10,9 @@ use super::walk::key_segment;
 use super::{Config, ConfigError, section_name};
 use crate::route::ActionKind;
 
+#[cfg(test)]
+mod tests;
+
 /// Something a frontend may not be able to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -114,7 +117,8 @@ impl Config {
         {
             None => Ok(()),
             Some(FeatureUse { feature, keys }) => Err(ConfigError::new(
-                keys.first().cloned().unwrap_or_default(),
+                keys.first()
+                    .map_or("", |k| k.trim_start_matches('[').trim_end_matches(']')),
                 format!(
                     "{frontend} cannot {}; remove or change {}",
                     feature.description(),

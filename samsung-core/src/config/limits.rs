@@ -10,6 +10,9 @@ use super::walk::Section;
 use crate::sns::Limits;
 use crate::time::Duration;
 
+#[cfg(test)]
+mod tests;
+
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
 const GIB: u64 = 1024 * MIB;

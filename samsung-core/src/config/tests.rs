@@ -3,26 +3,25 @@
 
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
-use alloc::vec::Vec;
 use std::format;
 
-use super::limits::{format_size, parse_size};
 use super::*;
 use crate::dns as core_dns;
 use crate::mastodon::Visibility;
 use crate::route::Action;
 use crate::time::Duration;
 
-const REFERENCE: &str = include_str!("../../../frontend-smol/tests/config/reference-example.toml");
+pub(super) const REFERENCE: &str =
+    include_str!("../../../frontend-smol/tests/config/reference-example.toml");
 const REFERENCE_2024: &str =
     include_str!("../../../frontend-smol/tests/config/reference-2024.toml");
 const FULL: &str = include_str!("../../../frontend-smol/tests/config/full.toml");
 
-const GIB: u64 = 1024 * 1024 * 1024;
+pub(super) const GIB: u64 = 1024 * 1024 * 1024;
 
 /// Files in memory; a directory is any path ending in `/`.
 #[derive(Default)]
-struct MemFiles(BTreeMap<String, String>);
+pub(super) struct MemFiles(BTreeMap<String, String>);
 
 impl MemFiles {
     fn with(files: &[(&str, &str)]) -> Self {
@@ -47,27 +46,27 @@ impl Files for MemFiles {
     }
 }
 
-fn parse_with(text: &str, files: &mut MemFiles) -> Result<Config, ConfigError> {
+pub(super) fn parse_with(text: &str, files: &mut MemFiles) -> Result<Config, ConfigError> {
     Config::parse(text, files).map(Parsed::finish)
 }
 
-fn parse(text: &str) -> Result<Config, ConfigError> {
+pub(super) fn parse(text: &str) -> Result<Config, ConfigError> {
     parse_with(text, &mut MemFiles::default())
 }
 
-fn ok(text: &str) -> Config {
+pub(super) fn ok(text: &str) -> Config {
     parse(text).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn ok_with(text: &str, files: &[(&str, &str)]) -> Config {
+pub(super) fn ok_with(text: &str, files: &[(&str, &str)]) -> Config {
     parse_with(text, &mut MemFiles::with(files)).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn has_warning(c: &Config, needle: &str) -> bool {
+pub(super) fn has_warning(c: &Config, needle: &str) -> bool {
     c.warnings.iter().any(|w| w.contains(needle))
 }
 
-fn action(s: &str) -> Action {
+pub(super) fn action(s: &str) -> Action {
     Action::parse(s).unwrap()
 }
 
@@ -583,87 +582,6 @@ X = 1
 }
 
 #[test]
-fn a_frontend_claims_its_own_section_before_unknown_keys_are_warned() {
-    let text = "SECRET = \"s\"\nOTHER = 1\n[WIFI]\nSSID = \"phone\"\nPASSWORD = \"wifi-pw\"\nCHANNEL = 6\n";
-    let mut parsed = Config::parse(text, &mut NoFiles).unwrap();
-    assert_eq!(parsed.unclaimed().collect::<Vec<_>>(), ["OTHER", "WIFI"]);
-    let Some(value::Value::Table(wifi)) = parsed.claim("WIFI") else {
-        panic!("no [WIFI]");
-    };
-    assert!(parsed.claim("WIFI").is_none());
-    let mut config = parsed.finish();
-    let mut sec = Section::new(String::from("WIFI"), &wifi);
-    assert_eq!(sec.string("SSID").unwrap().as_deref(), Some("phone"));
-    assert_eq!(sec.secret("PASSWORD").unwrap().as_deref(), Some("wifi-pw"));
-    sec.finish(&mut config.warnings);
-    assert_eq!(
-        config.warnings,
-        [
-            "unknown key OTHER ignored",
-            "MAIL_SERVER is not set: e-mails to recipients without an [ACTIONS] entry are stored, not mailed",
-            "unknown key WIFI.CHANNEL ignored",
-        ]
-    );
-    // A frontend that does not know [WIFI] warns about it like any other key.
-    let c = ok(text);
-    assert!(
-        has_warning(&c, "unknown key WIFI ignored"),
-        "{:?}",
-        c.warnings
-    );
-    // Its errors have the same shape as the core's.
-    let mut sec = Section::new(String::from("WIFI"), &wifi);
-    let e = sec.integer("SSID", 1, 13).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "WIFI.SSID: expected an integer 1-13, got \"phone\""
-    );
-}
-
-#[test]
-fn a_frontend_refuses_what_it_cannot_do_by_key() {
-    let text = r#"
-SENDERS = ["a@b.c"]
-SECRET = "s"
-MAIL_SERVER = "smtp.example"
-[SHELL]
-CMD = ["true"]
-[SHELL.log]
-STDIN = "x"
-[ACTIONS]
-facebook = "shell.log"
-"a@b.c" = "store"
-"#;
-    let c = ok(text);
-    let uses = c.features();
-    let keys = |f: Feature| {
-        uses.iter()
-            .find(|u| u.feature == f)
-            .map(|u| u.keys.clone())
-            .unwrap_or_default()
-    };
-    assert_eq!(
-        keys(Feature::Shell),
-        ["[SHELL]", "[SHELL.log]", "ACTIONS.facebook"]
-    );
-    assert_eq!(keys(Feature::Mail), ["MAIL_SERVER"]);
-    assert!(keys(Feature::Mastodon).is_empty() && keys(Feature::Dns).is_empty());
-
-    let e = c
-        .refuse(&[Feature::Shell, Feature::Dns], "the WASI component")
-        .unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "[SHELL]: the WASI component cannot run shell commands; remove or change [SHELL], [SHELL.log], ACTIONS.facebook"
-    );
-    assert!(
-        c.refuse(&[Feature::Mastodon, Feature::Dns], "the WASI component")
-            .is_ok()
-    );
-    assert!(Config::embedded_default().features().is_empty());
-}
-
-#[test]
 fn every_key_of_the_full_example() {
     let c = ok(FULL);
     assert_eq!(c.listen.to_string(), "0.0.0.0:80");
@@ -700,58 +618,6 @@ fn every_key_of_the_full_example() {
     assert_eq!(b.limits.session_idle.as_millis(), 7_200_000);
     assert_eq!(b.limits.max_upload, 2 * GIB);
     assert!(c.warnings.is_empty(), "{:#?}", c.warnings);
-}
-
-#[test]
-fn sizes() {
-    for (text, want) in [
-        ("4096", Some(4096)),
-        ("500MB", Some(500_000_000)),
-        ("2 GiB", Some(2 * GIB)),
-        ("2gib", Some(2 * GIB)),
-        ("10 KiB", Some(10 * 1024)),
-        ("1.5 GiB", None),
-        ("GiB", None),
-        ("2 GiBs", None),
-        ("99999999999 TiB", None),
-    ] {
-        assert_eq!(parse_size(text), want, "{text}");
-    }
-    assert_eq!(format_size(4 * GIB), "4 GiB");
-    assert_eq!(format_size(500_000_000), "500 MB");
-    assert_eq!(format_size(1234), "1234 bytes");
-    let c = ok("[LIMITS]\nMAX_UPLOAD = 123456789");
-    assert_eq!(c.limits.max_upload, 123_456_789);
-}
-
-#[test]
-fn base_urls() {
-    for (url, want) in [
-        ("https://mastodon.social/", Ok("https://mastodon.social")),
-        ("HTTP://127.0.0.1:3000//", Ok("http://127.0.0.1:3000")),
-        (
-            "https://example.com/mastodon/",
-            Ok("https://example.com/mastodon"),
-        ),
-        ("http://[::1]:3000", Ok("http://[::1]:3000")),
-        ("https://m.example:0", Err("bad port")),
-        ("https://m.example:x", Err("bad port")),
-        ("http://[::1]x", Err("bad port")),
-        ("https://[::1", Err("IPv6")),
-        ("https://[::g]", Err("IPv6")),
-        ("ftp://m.example", Err("http:// or https://")),
-        ("m.example", Err("http:// or https://")),
-        ("https://user:pw@m.example", Err("user name")),
-        ("https://m.example/?a=b", Err("query")),
-        ("https://m example", Err("spaces")),
-        ("https:///path", Err("no host")),
-    ] {
-        match (normalize_base_url(url), want) {
-            (Ok(got), Ok(want)) => assert_eq!(got, want, "{url}"),
-            (Err(got), Err(want)) => assert!(got.to_string().contains(want), "{url}: {got}"),
-            (got, want) => panic!("{url}: {got:?} != {want:?}"),
-        }
-    }
 }
 
 #[test]
@@ -817,123 +683,4 @@ STDIN = "no command"
     ));
     assert!(has_warning(&c, "[MASTODON.\"bad name\"] can never be used"));
     assert!(has_warning(&c, "[SHELL.x] is not usable"));
-}
-
-#[test]
-fn secrets_stay_out_of_describe_debug_warnings_and_errors() {
-    const SECRETS: [&str; 7] = [
-        "SECRET-mailpw-1",
-        "SECRET-token-2",
-        "SECRET-filetoken-3",
-        "SECRET-userpw-4",
-        "SECRET-hmac-5",
-        "SECRET-cmdarg-6",
-        "SECRET-client-7",
-    ];
-    let text = r#"
-SENDERS = ["a@b.c"]
-SECRET = "SECRET-hmac-5"
-MAIL_SERVER = "mail.example"
-MAIL_USERNAME = "user"
-MAIL_PASSWORD = "SECRET-mailpw-1"
-[PASSWORDS]
-"a@b.c" = "SECRET-userpw-4"
-[MASTODON]
-BASE_URL = "https://m.example"
-TOKEN = "SECRET-token-2"
-[MASTODON.file]
-TOKEN = "file.secret"
-[SHELL]
-CMD = ["curl", "-H", "Authorization: SECRET-cmdarg-6", "{filename}"]
-[ACTIONS]
-facebook = "mastodon"
-youtube = "mastodon.file"
-"x@y.z" = "shell"
-"#;
-    let c = ok_with(
-        text,
-        &[(
-            "file.secret",
-            "SECRET-filetoken-3\nhttps://f.example\nid\nSECRET-client-7\n",
-        )],
-    );
-    let shown = format!(
-        "{}\n{:?}\n{:?}\n{:?}",
-        c.describe(Some("config.toml")),
-        c,
-        c.warnings,
-        value::Table::parse(text).unwrap()
-    );
-    for s in SECRETS {
-        assert!(!shown.contains(s), "{s} leaked:\n{shown}");
-    }
-    let d = c.describe(None);
-    assert!(d.contains("token: set (from file.secret)"), "{d}");
-    assert!(d.contains("token: set (in the config file)"), "{d}");
-    assert!(d.contains("(password: set)"), "{d}");
-
-    // Type errors and syntax errors on secret keys do not echo the value.
-    for bad in [
-        "MAIL_PASSWORD = [\"SECRET-mailpw-1\"]",
-        "[PASSWORDS]\nu = [\"SECRET-userpw-4\"]",
-        "SECRET = [\"SECRET-hmac-5\"]",
-        "[MASTODON]\nTOKEN = [\"SECRET-token-2\"]",
-        "MAIL_PASSWORD = \"SECRET-mailpw-1",
-        "[MASTODON]\nTOKEN = \"SECRET-token-2\" x",
-    ] {
-        let e = parse(bad).unwrap_err().to_string();
-        assert!(!e.contains("SECRET-"), "{bad}: {e}");
-    }
-}
-
-#[test]
-fn describe_lists_routes_and_defaults() {
-    let c = ok_with(
-        REFERENCE,
-        &[("mastodon.secret", "tok\nhttps://mastodon.example\n")],
-    );
-    let d = c.describe(Some("config.toml"));
-    for needle in [
-        "configuration: config.toml",
-        "listen:         0.0.0.0:8080",
-        "  Camera@samsungcamera.com",
-        "facebook → mastodon → https://mastodon.example, token: set (from mastodon.secret), visibility unlisted, postscript \" #photography #SamsungNX\"",
-        "masto-public@mydomain.com → mastodon.pub → https://mastodon.example",
-        "visibility public",
-        "picasa → store → /tmp/<HMAC of user>/",
-        "store@mydomain.com → store.mailfolder → /tmp/mailfolder/",
-        "drop@mydomain.com → drop → discarded",
-        "other social sites → store → /tmp/<HMAC of user>/",
-        "other e-mail recipients → mail → SMTP CHANGEME:587 STARTTLS as username (password: set)",
-        "DNS:            off",
-        "max upload 4 GiB, 256 connections, header timeout 10 s, body idle timeout 60 s, session idle 3600 s, shutdown grace 10 s",
-    ] {
-        assert!(d.contains(needle), "{needle}:\n{d}");
-    }
-    // [ACTIONS] in key order, as check-config has always listed them.
-    let routes: Vec<&str> = d
-        .lines()
-        .filter(|l| l.starts_with("  ") && l.contains(" → "))
-        .map(|l| l.trim().split(' ').next().unwrap_or_default())
-        .collect();
-    assert_eq!(
-        routes,
-        [
-            "drop@mydomain.com",
-            "facebook",
-            "masto-public@mydomain.com",
-            "masto@mydomain.com",
-            "picasa",
-            "store@mydomain.com",
-            "other",
-            "other",
-        ]
-    );
-    let d = Config::embedded_default().describe(None);
-    assert!(d.contains("configuration: embedded default"), "{d}");
-    assert!(d.contains("any camera (no SENDERS whitelist)"), "{d}");
-    assert!(
-        d.contains("other e-mail recipients → store → ./uploads/<HMAC of user>/"),
-        "{d}"
-    );
 }

@@ -7,6 +7,9 @@ use alloc::vec;
 use super::walk::truncate;
 use crate::crypto::Secret;
 
+#[cfg(test)]
+mod tests;
+
 /// A token file: the reference's `mastodon.secret` as Mastodon.py's
 /// `log_in(to_file=…)` writes it, which is also what `mastodon-login` writes.
 ///
