@@ -2,8 +2,7 @@
 //! token in the file or in a token file.
 
 use alloc::format;
-use alloc::string::String;
-use alloc::string::ToString;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use super::instances::{Instance, Instances};

@@ -1,13 +1,12 @@
 //! [`Config::parse`]: the sections in turn, then the checks across them.
 
 use alloc::format;
-use alloc::string::String;
-use alloc::string::ToString;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use super::check::{self, Uses};
 use super::value::{Table, Value};
-use super::walk::{Section, key_of_line, key_segment, unknown_key_warning};
+use super::walk::{Section, in_key_order, key_of_line, key_segment, unknown_key_warning};
 use super::{Config, ConfigError, Files, dns, limits, mail, mastodon, shell};
 use crate::crypto::Secret;
 use crate::route::{Action, ActionKind, Routes};
@@ -150,7 +149,7 @@ fn read_top(top: &mut Section<'_>, c: &mut Config, w: &mut Vec<String>) -> Resul
     });
     if let Some(table) = top.subtable("PASSWORDS")? {
         let mut sec = Section::new(String::from("PASSWORDS"), table);
-        for (user, _) in super::walk::in_key_order(table) {
+        for (user, _) in in_key_order(table) {
             let password = sec.secret(user)?.unwrap_or_default();
             c.passwords
                 .push((String::from(user.trim()), Secret::new(password)));
@@ -172,7 +171,7 @@ fn read_actions(
         return Ok(entries);
     };
     let mut sec = Section::new(String::from("ACTIONS"), table);
-    for (target, _) in super::walk::in_key_order(table) {
+    for (target, _) in in_key_order(table) {
         let key = sec.key(target);
         let value = sec.string(target)?.unwrap_or_default();
         let action = Action::parse(value.trim()).map_err(|e| {

@@ -684,3 +684,23 @@ STDIN = "no command"
     assert!(has_warning(&c, "[MASTODON.\"bad name\"] can never be used"));
     assert!(has_warning(&c, "[SHELL.x] is not usable"));
 }
+
+#[test]
+fn the_example_of_the_docs_is_valid() {
+    let docs = include_str!("../../../docs/CONFIG.md");
+    let example = docs
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("docs/CONFIG.md has a TOML example");
+    let c = ok_with(
+        example,
+        &[("mastodon.secret", "tok\nhttps://mastodon.example\n")],
+    );
+    assert!(c.warnings.is_empty(), "{:#?}", c.warnings);
+    assert_eq!(
+        c.routes.for_recipient("toot@example.org"),
+        &action("mastodon.friends")
+    );
+    assert_eq!(c.routes.for_site("picasa"), &action("store.shared"));
+}
