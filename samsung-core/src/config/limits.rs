@@ -18,9 +18,9 @@ const MIB: u64 = 1024 * KIB;
 const GIB: u64 = 1024 * MIB;
 
 /// `MAX_CONNECTIONS` default.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+const DEFAULT_MAX_CONNECTIONS: usize = 256;
 /// `SHUTDOWN_GRACE` default.
-pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Limits against abuse and slow clients.
 #[derive(Debug, Clone, PartialEq, Eq)]
