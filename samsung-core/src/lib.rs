@@ -18,6 +18,8 @@
 //! * [`dns::DnsResponder`] — answers the cameras' DNS queries.
 //! * Building blocks with their own tests and fuzz targets: [`http`],
 //!   [`multipart`], [`xml`], [`crypto`], [`route`], [`mastodon`], [`hotspot`].
+//! * `config` (feature `config`) — `config.toml` parsed and validated the
+//!   same way for every frontend; the frontend reads the files.
 //!
 //! # Time
 //!
@@ -91,6 +93,8 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+#[cfg(feature = "config")]
+pub mod config;
 pub mod conn;
 pub mod crypto;
 pub mod dns;

@@ -138,11 +138,12 @@ pub struct Routes {
 }
 
 impl Default for Routes {
-    /// The reference defaults: social sites `store`, e-mail recipients `mail`.
+    /// Everything `store`: the embedded default, and e-mail without a
+    /// `MAIL_SERVER` (with one, the configuration makes e-mail `mail`).
     fn default() -> Self {
         Routes::new(
             Action::new(ActionKind::Store),
-            Action::new(ActionKind::Mail),
+            Action::new(ActionKind::Store),
         )
     }
 }
@@ -378,8 +379,11 @@ mod tests {
     }
 
     fn reference_config() -> Routes {
-        // The reference's example config.toml [ACTIONS].
-        let mut r = Routes::default();
+        // The reference's example config.toml [ACTIONS]; it sets MAIL_SERVER.
+        let mut r = Routes::new(
+            Action::new(ActionKind::Store),
+            Action::new(ActionKind::Mail),
+        );
         for (t, a) in [
             ("facebook", "mastodon"),
             ("picasa", "store"),

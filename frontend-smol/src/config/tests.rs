@@ -1,12 +1,17 @@
-//! Tests of [`super`].
+//! Tests of [`super`]: real files and paths. The model itself is tested in
+//! samsung-core (`config/tests.rs`), with the same inputs.
+
+use std::net::Ipv4Addr;
+
+use samsung_core::route::Action;
 
 use super::*;
+use crate::testutil::Temp;
 
 const REFERENCE: &str = include_str!("../../tests/config/reference-example.toml");
-const REFERENCE_2024: &str = include_str!("../../tests/config/reference-2024.toml");
 const FULL: &str = include_str!("../../tests/config/full.toml");
 
-use crate::testutil::Temp;
+const GIB: u64 = 1024 * 1024 * 1024;
 
 fn scratch() -> Temp {
     crate::testutil::scratch("config")
@@ -32,15 +37,6 @@ fn action(s: &str) -> Action {
     Action::parse(s).unwrap()
 }
 
-/// The smallest config that forwards: a whitelist and a Mastodon token.
-const MASTODON_MIN: &str = r#"
-SENDERS = ["cam@example.org"]
-SECRET = "s"
-[MASTODON]
-BASE_URL = "https://m.example"
-TOKEN = "tok"
-"#;
-
 #[test]
 fn embedded_default_stores_everything_for_anybody() {
     let c = Config::embedded_default();
@@ -61,14 +57,6 @@ fn embedded_default_stores_everything_for_anybody() {
     assert_eq!(b.limits.body_idle_timeout.as_millis(), 60_000);
     assert_eq!(b.limits.head_timeout.as_millis(), 10_000);
     assert!(!b.serve_downloads);
-}
-
-#[test]
-fn empty_file_is_the_embedded_default_with_a_mail_note() {
-    let c = ok("");
-    assert_eq!(c.routes.for_recipient("a@b.c"), &action("store"));
-    assert_eq!(c.source.as_deref(), Some(Path::new("config.toml")));
-    assert!(has_warning(&c, "MAIL_SERVER is not set"));
 }
 
 #[test]
@@ -145,168 +133,6 @@ fn reference_example_with_its_token_file() {
 }
 
 #[test]
-fn instances_inherit_without_leaking() {
-    let c = ok(&format!(
-        r##"{MASTODON_MIN}
-VISIBILITY = "unlisted"
-POSTSCRIPT = "#default"
-[MASTODON.a]
-VISIBILITY = "public"
-[MASTODON.b]
-POSTSCRIPT = "#b"
-BASE_URL = "http://127.0.0.1:3000/"
-[MASTODON.c]
-VISIBILITY = ""
-[ACTIONS]
-facebook = "mastodon.a"
-youtube = "mastodon.b"
-picasa = "mastodon"
-"##
-    ));
-    let get = |n: Option<&str>| &c.mastodon[&n.map(String::from)];
-    assert_eq!(get(None).visibility, Some(Visibility::Unlisted));
-    assert_eq!(get(None).postscript.as_deref(), Some("#default"));
-    assert_eq!(get(None).base_url, "https://m.example");
-    assert_eq!(get(Some("a")).visibility, Some(Visibility::Public));
-    assert_eq!(get(Some("a")).postscript.as_deref(), Some("#default"));
-    // b is read after a: a's visibility must not have leaked into the defaults.
-    assert_eq!(get(Some("b")).visibility, Some(Visibility::Unlisted));
-    assert_eq!(get(Some("b")).postscript.as_deref(), Some("#b"));
-    assert_eq!(get(Some("b")).base_url, "http://127.0.0.1:3000");
-    assert_eq!(get(Some("c")).visibility, None);
-    assert!(has_warning(&c, "unencrypted over http://"));
-}
-
-#[test]
-fn old_mastodon_keys_are_the_defaults() {
-    let c = ok(REFERENCE_2024);
-    let m = &c.mastodon[&None];
-    assert_eq!(m.base_url, "https://mastodon.social");
-    assert_eq!(m.token.expose(), "YOUR_ACCESS_TOKEN");
-    assert_eq!(m.token_file, None);
-    assert_eq!(m.visibility, Some(Visibility::Unlisted));
-    assert_eq!(
-        c.routes.for_recipient("example@mastodon.social"),
-        &action("mastodon")
-    );
-    let deprecated = c
-        .warnings
-        .iter()
-        .filter(|w| w.contains("deprecated"))
-        .count();
-    assert_eq!(deprecated, 4, "{:?}", c.warnings);
-
-    // [MASTODON] wins over the old key, with a warning; the rest still fills in.
-    let c = ok(r#"
-SENDERS = ["a@b.c"]
-SECRET = "s"
-MASTODON_TOKEN = "old"
-MASTODON_VISIBILITY = "direct"
-[MASTODON]
-BASE_URL = "https://m.example"
-TOKEN = "new"
-[ACTIONS]
-facebook = "mastodon"
-"#);
-    assert_eq!(c.mastodon[&None].token.expose(), "new");
-    assert_eq!(c.mastodon[&None].visibility, Some(Visibility::Direct));
-    assert!(has_warning(
-        &c,
-        "MASTODON_TOKEN ignored: [MASTODON] sets TOKEN"
-    ));
-}
-
-#[test]
-fn token_files_of_every_mastodon_py_generation() {
-    // 1 line (Mastodon.py < 1.5): the URL must come from BASE_URL.
-    let one = token_file("tok1\n");
-    // 2 lines (1.5–1.7), without final newline, with CRLF.
-    let two = token_file("tok2\r\nhttps://two.example");
-    // 4 lines (1.8+ and `samsung-bridge mastodon-login`); a bare host gets https://.
-    let four = token_file("tok4\nfour.example\nid\nsecret\n");
-    let text = format!(
-        r#"SENDERS = ["a@b.c"]
-SECRET = "s"
-[MASTODON.one]
-TOKEN = "{}"
-BASE_URL = "https://one.example"
-[MASTODON.two]
-TOKEN = "{}"
-[MASTODON.four]
-TOKEN = "{}"
-BASE_URL = "https://FOUR.example/"
-[ACTIONS]
-facebook = "mastodon.one"
-youtube = "mastodon.two"
-picasa = "mastodon.four"
-"#,
-        one.display(),
-        two.display(),
-        four.display()
-    );
-    let c = ok(&text);
-    let get = |n: &str| &c.mastodon[&Some(String::from(n))];
-    assert_eq!(
-        (
-            get("one").token.expose().as_str(),
-            get("one").base_url.as_str()
-        ),
-        ("tok1", "https://one.example")
-    );
-    assert_eq!(
-        (
-            get("two").token.expose().as_str(),
-            get("two").base_url.as_str()
-        ),
-        ("tok2", "https://two.example")
-    );
-    assert_eq!(get("four").token.expose(), "tok4");
-    assert_eq!(get("four").base_url, "https://FOUR.example");
-
-    // What mastodon-login writes reads back.
-    let written = TokenFile {
-        token: Secret::new(String::from("T")),
-        base_url: Some(String::from("http://127.0.0.1:3000")),
-        client_id: Some(String::from("C")),
-        client_secret: Some(Secret::new(String::from("S"))),
-    };
-    assert_eq!(written.render(), "T\nhttp://127.0.0.1:3000\nC\nS\n");
-    let back = TokenFile::parse(&written.render()).unwrap();
-    assert_eq!(back.token.expose(), "T");
-    assert_eq!(back.base_url.as_deref(), Some("http://127.0.0.1:3000"));
-    assert_eq!(back.client_id.as_deref(), Some("C"));
-    assert_eq!(back.client_secret.unwrap().expose(), "S");
-    let short = TokenFile {
-        token: Secret::new(String::from("T")),
-        base_url: None,
-        client_id: None,
-        client_secret: None,
-    };
-    assert_eq!(short.render(), "T\n");
-}
-
-#[test]
-fn a_token_file_names_its_server_over_an_inherited_base_url() {
-    let other = token_file("tok\nhttps://other.example\n");
-    let c = ok(&format!(
-        "{MASTODON_MIN}[MASTODON.other]\nTOKEN = \"{}\"\n[ACTIONS]\nfacebook = \"mastodon.other\"\n",
-        other.display()
-    ));
-    assert_eq!(
-        c.mastodon[&Some(String::from("other"))].base_url,
-        "https://other.example"
-    );
-    assert_eq!(c.mastodon[&None].base_url, "https://m.example");
-    // Set in the same section, a different URL is a mistake.
-    let e = parse(&format!(
-        "{MASTODON_MIN}[MASTODON.other]\nTOKEN = \"{}\"\nBASE_URL = \"https://m.example\"\n[ACTIONS]\nfacebook = \"mastodon.other\"\n",
-        other.display()
-    ))
-    .unwrap_err();
-    assert_eq!(e.key.as_deref(), Some("MASTODON.other.BASE_URL"), "{e}");
-}
-
-#[test]
 fn token_file_errors() {
     let empty = token_file("\n\n");
     let mismatch = token_file("tok\nhttps://other.example\n");
@@ -365,62 +191,6 @@ fn token_file_errors() {
 }
 
 #[test]
-fn fatal_errors_name_their_key() {
-    let m = MASTODON_MIN;
-    let cases: &[(&str, String, &str, &str)] = &[
-        ("mail port text", "MAIL_SERVER = \"x\"\nMAIL_PORT = \"abc\"".into(), "MAIL_PORT", "expected an integer 1-65535, got \"abc\""),
-        ("mail port range", "MAIL_PORT = 70000".into(), "MAIL_PORT", "expected an integer 1-65535, got 70000"),
-        ("listen", "LISTEN = \"localhost\"".into(), "LISTEN", "address:port"),
-        ("upload folder type", "UPLOAD_FOLDER = 3".into(), "UPLOAD_FOLDER", "expected a string, got 3"),
-        ("upload folder empty", "UPLOAD_FOLDER = \"\"".into(), "UPLOAD_FOLDER", "must not be empty"),
-        ("insecure type", "INSECURE_DOWNLOAD = \"yes\"".into(), "INSECURE_DOWNLOAD", "true or false"),
-        ("senders string", "SENDERS = \"a@b.c\"".into(), "SENDERS", "a list of strings"),
-        ("senders item", "SENDERS = [\"a@b.c\", 5]".into(), "SENDERS[1]", "expected a string"),
-        ("ssl and tls", "SENDERS=[\"a@b\"]\nMAIL_SERVER = \"x\"\nMAIL_USE_TLS = true\nMAIL_USE_SSL = true".into(), "MAIL_USE_SSL", "exclude each other"),
-        ("bad action", "[ACTIONS]\nfacebook = \"post\"".into(), "ACTIONS.facebook", "unknown action"),
-        ("two dots", "[ACTIONS]\n\"a@b.c\" = \"store.a.b\"".into(), "ACTIONS.\"a@b.c\"", "more than one"),
-        ("action type", "[ACTIONS]\nfacebook = 1".into(), "ACTIONS.facebook", "expected a string"),
-        ("mastodon without section", "SENDERS=[\"a@b\"]\n[ACTIONS]\nfacebook = \"mastodon\"".into(), "MASTODON.TOKEN", "missing"),
-        ("mastodon without base url", "SENDERS=[\"a@b\"]\n[MASTODON]\nTOKEN = \"t\"\n[ACTIONS]\nfacebook = \"mastodon\"".into(), "MASTODON.BASE_URL", "missing"),
-        ("mastodon unknown instance", format!("{m}[ACTIONS]\nfacebook = \"mastodon.nope\""), "ACTIONS.facebook", "no [MASTODON.nope]"),
-        ("instance incomplete", "SENDERS=[\"a@b\"]\n[MASTODON.x]\nTOKEN = \"t\"\n[ACTIONS]\nfacebook = \"mastodon.x\"".into(), "MASTODON.x.BASE_URL", "needed by ACTIONS.facebook"),
-        ("base url scheme", "[MASTODON]\nBASE_URL = \"mastodon.social\"".into(), "MASTODON.BASE_URL", "http:// or https://"),
-        ("base url no host", "[MASTODON]\nBASE_URL = \"https://\"".into(), "MASTODON.BASE_URL", "no host"),
-        ("visibility", "[MASTODON]\nVISIBILITY = \"friends\"".into(), "MASTODON.VISIBILITY", "public, unlisted"),
-        ("shell without cmd", "SENDERS=[\"a@b\"]\n[ACTIONS]\nfacebook = \"shell\"".into(), "SHELL.CMD", "missing"),
-        ("shell cmd type", "[SHELL]\nCMD = \"echo hi\"".into(), "SHELL.CMD", "a list of strings"),
-        ("shell unknown instance", "SENDERS=[\"a@b\"]\n[SHELL]\nCMD=[\"true\"]\n[ACTIONS]\nfacebook = \"shell.x\"".into(), "ACTIONS.facebook", "no [SHELL.x]"),
-        ("mail without server", "SENDERS=[\"a@b\"]\n[ACTIONS]\n\"a@b.c\" = \"mail\"".into(), "ACTIONS.\"a@b.c\"", "mail needs MAIL_SERVER"),
-        ("forwarding without senders", "SECRET=\"s\"\n[MASTODON]\nBASE_URL=\"https://m.example\"\nTOKEN=\"t\"\n[ACTIONS]\nfacebook = \"mastodon\"".into(), "SENDERS", "forwarding needs a SENDERS whitelist"),
-        ("forwarding with empty senders", "SENDERS = []\n[SHELL]\nCMD=[\"true\"]\n[ACTIONS]\nx@y.z = \"shell\"".replace("x@y.z", "\"x@y.z\""), "SENDERS", "forwarding needs a SENDERS whitelist"),
-        ("mail default without senders", "MAIL_SERVER = \"smtp.example\"".into(), "SENDERS", "because MAIL_SERVER is set"),
-        ("insecure download without secret", "INSECURE_DOWNLOAD = true".into(), "SECRET", "compute its folder name"),
-        ("dns without address", "[DNS]\nLISTEN = \"0.0.0.0:53\"".into(), "DNS.ADDRESS", "missing"),
-        ("dns address", "[DNS]\nADDRESS = \"10.0.0\"".into(), "DNS.ADDRESS", "IPv4"),
-        ("dns names", "[DNS]\nADDRESS = \"10.0.0.1\"\nNAMES = [\"a..b\"]".into(), "DNS.NAMES", "bad DNS label"),
-        ("dns unlisted", "[DNS]\nADDRESS = \"10.0.0.1\"\nUNLISTED = \"drop\"".into(), "DNS.UNLISTED", "nxdomain"),
-        ("max upload unit", "[LIMITS]\nMAX_UPLOAD = \"2 GB x\"".into(), "LIMITS.MAX_UPLOAD", "a size"),
-        ("max upload zero", "[LIMITS]\nMAX_UPLOAD = 0".into(), "LIMITS.MAX_UPLOAD", "a size"),
-        ("timeout", "[LIMITS]\nHEADER_TIMEOUT = 0".into(), "LIMITS.HEADER_TIMEOUT", "an integer >= 1"),
-        ("timeout float", "[LIMITS]\nBODY_TIMEOUT = 1.5".into(), "LIMITS.BODY_TIMEOUT", "got a float"),
-        ("connections", "[LIMITS]\nMAX_CONNECTIONS = -1".into(), "LIMITS.MAX_CONNECTIONS", "1-1000000"),
-        ("limits type", "LIMITS = 5".into(), "LIMITS", "a table"),
-        ("syntax", "SECRET = \"s\"\nMAIL_PORT = abc\n".into(), "MAIL_PORT", "invalid TOML at line 2"),
-        ("syntax in section", "[ACTIONS]\n\"a@b.c\" = store\n".into(), "ACTIONS.\"a@b.c\"", "invalid TOML at line 2"),
-        ("duplicate key", "[MASTODON]\nTOKEN = \"a\"\nTOKEN = \"b\"\n".into(), "MASTODON.TOKEN", "line 3"),
-    ];
-    for (name, text, key, reason) in cases {
-        let e = match parse(text) {
-            Ok(_) => panic!("{name}: accepted"),
-            Err(e) => e,
-        };
-        assert_eq!(e.key.as_deref(), Some(*key), "{name}: {e}");
-        assert!(e.reason.contains(reason), "{name}: {e}");
-        assert_eq!(e.file.as_deref(), Some(Path::new("config.toml")), "{name}");
-    }
-}
-
-#[test]
 fn the_error_display_has_file_key_reason() {
     let e = parse("MAIL_SERVER = \"x\"\nMAIL_PORT = \"abc\"").unwrap_err();
     assert_eq!(
@@ -432,48 +202,6 @@ fn the_error_display_has_file_key_reason() {
         e.to_string(),
         "/nonexistent/samsung.toml: cannot read the configuration: does not exist"
     );
-}
-
-#[test]
-fn unknown_keys_are_warnings() {
-    let c = ok(r#"
-DEBUG = true
-SECRET_KEY = "flask"
-MAIL_DEBUG = 1
-MAX_CONTENT_LENGTH = 100
-upload_folder = "/x"
-WHATEVER = 1
-MAIL_SERVER = "localhost"
-MAIL_DEFAULT_SENDER = "cam@example.org"
-SENDERS = ["a@b.c"]
-[MASTODON]
-FOO = 1
-[MASTODON.x]
-BAR = 2
-[LIMITS]
-MAX_UPLOADS = 5
-[ACTIONS]
-myspace = "store"
-flickr = "store"
-"#);
-    for needle in [
-        "unknown key DEBUG ignored (a Flask setting",
-        "unknown key SECRET_KEY ignored (a Flask setting",
-        "unknown key MAIL_DEBUG ignored (a Flask setting",
-        "[LIMITS] MAX_UPLOAD",
-        "unknown key upload_folder ignored (did you mean UPLOAD_FOLDER?",
-        "unknown key WHATEVER ignored",
-        "unknown key MASTODON.FOO ignored",
-        "unknown key MASTODON.x.BAR ignored",
-        "unknown key LIMITS.MAX_UPLOADS ignored",
-        "ACTIONS.myspace: myspace is neither a site",
-        "ACTIONS.flickr: cameras log in to flickr through OAuth",
-    ] {
-        assert!(has_warning(&c, needle), "{needle}: {:#?}", c.warnings);
-    }
-    assert!(!has_warning(&c, "MAIL_DEFAULT_SENDER"), "{:#?}", c.warnings);
-    assert_eq!(c.mail.unwrap().from.as_deref(), Some("cam@example.org"));
-    assert_eq!(c.upload_folder, Path::new("./uploads"));
 }
 
 #[test]
@@ -502,7 +230,7 @@ fn every_key_of_the_full_example() {
     let dns = c.dns.as_ref().unwrap();
     assert_eq!(dns.address, Ipv4Addr::new(10, 0, 0, 1));
     assert!(dns.nxdomain);
-    assert_eq!(dns.names.len(), dns::SAMSUNG_HOSTNAMES.len());
+    assert_eq!(dns.names.len(), samsung_core::dns::SAMSUNG_HOSTNAMES.len());
     assert_eq!(dns.responder().address(), [10, 0, 0, 1]);
     assert_eq!(c.limits.max_upload, 2 * GIB);
     assert_eq!(c.limits.max_connections, 64);
@@ -513,117 +241,6 @@ fn every_key_of_the_full_example() {
     assert_eq!(b.limits.session_idle.as_millis(), 7_200_000);
     assert_eq!(b.limits.max_upload, 2 * GIB);
     assert!(c.warnings.is_empty(), "{:#?}", c.warnings);
-}
-
-#[test]
-fn sizes() {
-    for (text, want) in [
-        ("4096", Some(4096)),
-        ("500MB", Some(500_000_000)),
-        ("2 GiB", Some(2 * GIB)),
-        ("2gib", Some(2 * GIB)),
-        ("10 KiB", Some(10 * KIB)),
-        ("1.5 GiB", None),
-        ("GiB", None),
-        ("2 GiBs", None),
-        ("99999999999 TiB", None),
-    ] {
-        assert_eq!(parse_size(text), want, "{text}");
-    }
-    assert_eq!(format_size(4 * GIB), "4 GiB");
-    assert_eq!(format_size(500_000_000), "500 MB");
-    assert_eq!(format_size(1234), "1234 bytes");
-    let c = ok("[LIMITS]\nMAX_UPLOAD = 123456789");
-    assert_eq!(c.limits.max_upload, 123_456_789);
-}
-
-#[test]
-fn base_urls() {
-    for (url, want) in [
-        ("https://mastodon.social/", Ok("https://mastodon.social")),
-        ("HTTP://127.0.0.1:3000//", Ok("http://127.0.0.1:3000")),
-        (
-            "https://example.com/mastodon/",
-            Ok("https://example.com/mastodon"),
-        ),
-        ("http://[::1]:3000", Ok("http://[::1]:3000")),
-        ("https://m.example:0", Err("bad port")),
-        ("https://m.example:x", Err("bad port")),
-        ("https://[::1", Err("IPv6")),
-        ("ftp://m.example", Err("http:// or https://")),
-        ("m.example", Err("http:// or https://")),
-        ("https://user:pw@m.example", Err("user name")),
-        ("https://m.example/?a=b", Err("query")),
-        ("https://m example", Err("spaces")),
-        ("https:///path", Err("no host")),
-    ] {
-        match (normalize_base_url(url), want) {
-            (Ok(got), Ok(want)) => assert_eq!(got, want, "{url}"),
-            (Err(got), Err(want)) => assert!(got.contains(want), "{url}: {got}"),
-            (got, want) => panic!("{url}: {got:?} != {want:?}"),
-        }
-    }
-}
-
-#[test]
-fn dns_defaults_and_address_warnings() {
-    let c = ok("[DNS]\nADDRESS = \"192.168.1.2\"\nNAMES = [\"WWW.MSN.COM.\", \"www.msn.com\"]");
-    let dns = c.dns.as_ref().unwrap();
-    assert_eq!(dns.listen.to_string(), "0.0.0.0:53");
-    assert_eq!(dns.names, ["www.msn.com"]);
-    assert!(!dns.nxdomain);
-    assert!(has_warning(&c, "cameras reject this address"));
-}
-
-#[test]
-fn whitelist_and_password_findings() {
-    let c = ok(r#"
-SECRET = "s"
-SENDERS = ["a@b.c", " A@B.C ", ""]
-[PASSWORDS]
-"a@b.c" = "x"
-"z@b.c" = "y"
-"#);
-    assert_eq!(c.senders.as_deref(), Some(&[String::from("a@b.c")][..]));
-    assert!(has_warning(&c, "SENDERS: empty entry ignored"));
-    assert!(has_warning(
-        &c,
-        "PASSWORDS.\"z@b.c\": z@b.c is not in SENDERS"
-    ));
-    assert!(!has_warning(&c, "a@b.c is not in SENDERS"));
-    let c = ok("SECRET = \"s\"\n[PASSWORDS]\nu = \"p\"");
-    assert!(has_warning(&c, "PASSWORDS without SENDERS"));
-    let c = ok("SENDERS = []");
-    assert!(has_warning(&c, "SENDERS is empty"));
-    assert!(has_warning(&c, "SECRET is not set"));
-    let c = ok(
-        "SECRET = \"s\"\nINSECURE_DOWNLOAD = true\nUPLOAD_FOLDER = \"/tmp/\"\nSESSION_FOLDER = \"/tmp/sessions\"",
-    );
-    assert!(has_warning(
-        &c,
-        "SESSION_FOLDER /tmp/sessions is inside UPLOAD_FOLDER"
-    ));
-    assert!(c.bridge_config().serve_downloads);
-}
-
-#[test]
-fn unused_broken_sections_warn() {
-    let c = ok(r#"
-[MASTODON]
-TOKEN = "missing-file.secret"
-BASE_URL = "https://m.example"
-[MASTODON."bad name"]
-TOKEN = "t"
-[SHELL.x]
-STDIN = "no command"
-"#);
-    assert!(c.mastodon.is_empty());
-    assert!(has_warning(
-        &c,
-        "[MASTODON] is not usable, but no action uses it: MASTODON.TOKEN"
-    ));
-    assert!(has_warning(&c, "[MASTODON.\"bad name\"] can never be used"));
-    assert!(has_warning(&c, "[SHELL.x] is not usable"));
 }
 
 #[test]
@@ -719,5 +336,44 @@ fn describe_lists_routes_and_defaults() {
     assert!(
         d.contains("other e-mail recipients → store → ./uploads/<HMAC of user>/"),
         "{d}"
+    );
+}
+
+#[test]
+fn errors_name_the_file_and_the_key() {
+    for (text, key) in [
+        (
+            "MAIL_SERVER = \"x\"\nMAIL_PORT = \"abc\"",
+            Some("MAIL_PORT"),
+        ),
+        ("SECRET = \"s\"\nMAIL_PORT = abc\n", Some("MAIL_PORT")),
+        (
+            "SENDERS=[\"a@b\"]\n[ACTIONS]\n\"a@b.c\" = \"mail\"",
+            Some("ACTIONS.\"a@b.c\""),
+        ),
+        ("[a\nb = 1", None),
+    ] {
+        let e = parse(text).unwrap_err();
+        assert_eq!(e.file.as_deref(), Some(Path::new("config.toml")), "{text}");
+        assert_eq!(e.key.as_deref(), key, "{text}");
+        assert!(e.to_string().starts_with("config.toml: "), "{e}");
+    }
+}
+
+#[test]
+fn changes_after_loading_show_in_describe_and_the_core_config() {
+    let mut c = ok("SECRET = \"s\"\n[LIMITS]\nBODY_TIMEOUT = 30\n");
+    c.listen = "127.0.0.1:9000".parse().unwrap();
+    c.upload_folder = PathBuf::from("/srv/up");
+    let d = c.describe();
+    assert!(d.contains("listen:         127.0.0.1:9000"), "{d}");
+    assert!(
+        d.contains("other social sites → store → /srv/up/<HMAC of user>/"),
+        "{d}"
+    );
+    assert!(d.contains("body idle timeout 30 s"), "{d}");
+    assert_eq!(
+        c.bridge_config().limits.body_idle_timeout.as_millis(),
+        30_000
     );
 }

@@ -90,7 +90,7 @@ impl Default for Limits {
             session_idle: Duration::from_secs(3600),
             session_max_age: Duration::from_secs(24 * 3600),
             head_timeout: Duration::from_secs(10),
-            body_idle_timeout: Duration::from_secs(30),
+            body_idle_timeout: Duration::from_secs(60),
             batch_idle: Duration::from_secs(600),
         }
     }
@@ -124,15 +124,11 @@ pub struct BridgeConfig {
 impl Default for BridgeConfig {
     /// The embedded default: accept any camera, store everything.
     fn default() -> Self {
-        let store = Action {
-            kind: ActionKind::Store,
-            instance: None,
-        };
         BridgeConfig {
             senders: None,
             passwords: Vec::new(),
             secret: Secret::new(Vec::new()),
-            routes: Routes::new(store.clone(), store),
+            routes: Routes::default(),
             host_addr: String::from(DEFAULT_HOST_ADDR),
             screen_name: String::from(DEFAULT_SCREEN_NAME),
             limits: Limits::default(),

@@ -1,19 +1,32 @@
-//! Walking the TOML tree: typed reads with file/key/reason errors, and
-//! warnings for keys nobody reads.
+//! Walking the value tree: typed reads whose errors name the key, and
+//! warnings for the keys nobody read.
 
-use super::*;
+use alloc::collections::BTreeSet;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::net::SocketAddr;
 
-pub(super) fn check_port(port: Option<&str>, none_ok: bool, shown: &str) -> Result<(), String> {
-    match port {
-        None if none_ok => Ok(()),
-        Some(p) if p.parse::<u16>().is_ok_and(|p| p > 0) => Ok(()),
-        _ => Err(format!("bad port in URL {shown:?}")),
+use super::ConfigError;
+use super::value::{Table, Value};
+use crate::time::Duration;
+
+/// A key as written in TOML: bare when it can be, quoted otherwise.
+pub fn key_segment(k: &str) -> String {
+    if !k.is_empty()
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        String::from(k)
+    } else {
+        format!("{k:?}")
     }
 }
 
+/// `s`, cut to `max` characters with an ellipsis.
 pub(super) fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
-        s.to_owned()
+        String::from(s)
     } else {
         let mut t: String = s.chars().take(max).collect();
         t.push('…');
@@ -21,22 +34,7 @@ pub(super) fn truncate(s: &str, max: usize) -> String {
     }
 }
 
-// ---------------------------------------------------------------------------
-// Walking the TOML tree
-
-/// A key as written in TOML: bare when it can be, quoted otherwise.
-pub(super) fn key_segment(k: &str) -> String {
-    if !k.is_empty()
-        && k.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
-        k.to_owned()
-    } else {
-        format!("{k:?}")
-    }
-}
-
-pub(super) fn type_name(v: &Value) -> &'static str {
+fn type_name(v: &Value) -> &'static str {
     match v {
         Value::String(_) => "a string",
         Value::Integer(_) => "an integer",
@@ -49,7 +47,7 @@ pub(super) fn type_name(v: &Value) -> &'static str {
 }
 
 /// `got …` for messages; secret keys get only the type.
-pub(super) fn got(v: &Value, secret: bool) -> String {
+fn got(v: &Value, secret: bool) -> String {
     match v {
         _ if secret => format!("got {}", type_name(v)),
         Value::String(s) => format!("got {:?}", truncate(s, 60)),
@@ -59,16 +57,27 @@ pub(super) fn got(v: &Value, secret: bool) -> String {
     }
 }
 
-/// One TOML table being read: remembers which keys were used, so that the
-/// rest can be reported.
-pub(super) struct Section<'a> {
-    pub(super) path: String,
-    pub(super) table: &'a Table,
-    pub(super) used: BTreeSet<String>,
+/// The keys of `table` sorted by name: the order in which the daemon has
+/// always reported them (the `toml` crate's map is sorted), so warnings, the
+/// first of several errors and `check-config`'s routes stay where they were.
+pub(super) fn in_key_order(table: &Table) -> Vec<(&str, &Value)> {
+    let mut entries: Vec<(&str, &Value)> = table.iter().collect();
+    entries.sort_by_key(|(k, _)| *k);
+    entries
+}
+
+/// One table being read: remembers which keys were read, so that the rest
+/// can be reported. Frontends read their own sections with it too.
+#[derive(Debug)]
+pub struct Section<'a> {
+    path: String,
+    table: &'a Table,
+    used: BTreeSet<String>,
 }
 
 impl<'a> Section<'a> {
-    pub(super) fn new(path: String, table: &'a Table) -> Self {
+    /// Reads `table`, found at the dotted key `path` (`""` for the top level).
+    pub fn new(path: String, table: &'a Table) -> Self {
         Section {
             path,
             table,
@@ -76,8 +85,13 @@ impl<'a> Section<'a> {
         }
     }
 
-    /// The full dotted key for messages.
-    pub(super) fn key(&self, k: &str) -> String {
+    /// The table being read.
+    pub fn table(&self) -> &'a Table {
+        self.table
+    }
+
+    /// The full dotted key of `k` for messages (`MASTODON.friends.TOKEN`).
+    pub fn key(&self, k: &str) -> String {
         if self.path.is_empty() {
             key_segment(k)
         } else {
@@ -85,26 +99,22 @@ impl<'a> Section<'a> {
         }
     }
 
-    pub(super) fn get(&mut self, k: &str) -> Option<&'a Value> {
+    /// The value of `k`, marked as read.
+    pub fn get(&mut self, k: &str) -> Option<&'a Value> {
         let v = self.table.get(k)?;
-        self.used.insert(k.to_owned());
+        self.used.insert(String::from(k));
         Some(v)
     }
 
-    pub(super) fn type_error(
-        &self,
-        k: &str,
-        expected: &str,
-        v: &Value,
-        secret: bool,
-    ) -> ConfigError {
+    /// `expected …, got …` for `k` (only the type of `v` when it is secret).
+    pub fn type_error(&self, k: &str, expected: &str, v: &Value, secret: bool) -> ConfigError {
         ConfigError::new(
             self.key(k),
             format!("expected {expected}, {}", got(v, secret)),
         )
     }
 
-    pub(super) fn string_impl(&mut self, k: &str, secret: bool) -> Result<Option<String>> {
+    fn string_impl(&mut self, k: &str, secret: bool) -> Result<Option<String>, ConfigError> {
         match self.get(k) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -112,25 +122,28 @@ impl<'a> Section<'a> {
         }
     }
 
-    pub(super) fn string(&mut self, k: &str) -> Result<Option<String>> {
+    /// A string.
+    pub fn string(&mut self, k: &str) -> Result<Option<String>, ConfigError> {
         self.string_impl(k, false)
     }
 
-    pub(super) fn secret(&mut self, k: &str) -> Result<Option<String>> {
+    /// A string whose value never appears in an error.
+    pub fn secret(&mut self, k: &str) -> Result<Option<String>, ConfigError> {
         self.string_impl(k, true)
     }
 
-    /// A string that must not be empty or blank when present.
-    pub(super) fn nonempty(&mut self, k: &str) -> Result<Option<String>> {
+    /// A string that must not be empty or blank when present, trimmed.
+    pub fn nonempty(&mut self, k: &str) -> Result<Option<String>, ConfigError> {
         match self.string(k)? {
             Some(s) if s.trim().is_empty() => {
                 Err(ConfigError::new(self.key(k), "must not be empty"))
             }
-            other => Ok(other.map(|s| s.trim().to_owned())),
+            other => Ok(other.map(|s| String::from(s.trim()))),
         }
     }
 
-    pub(super) fn boolean(&mut self, k: &str) -> Result<Option<bool>> {
+    /// `true` or `false`.
+    pub fn boolean(&mut self, k: &str) -> Result<Option<bool>, ConfigError> {
         match self.get(k) {
             None => Ok(None),
             Some(Value::Boolean(b)) => Ok(Some(*b)),
@@ -139,7 +152,7 @@ impl<'a> Section<'a> {
     }
 
     /// An integer in `min..=max`; a string of digits is accepted too.
-    pub(super) fn integer(&mut self, k: &str, min: u64, max: u64) -> Result<Option<u64>> {
+    pub fn integer(&mut self, k: &str, min: u64, max: u64) -> Result<Option<u64>, ConfigError> {
         let expected = if max == u64::MAX {
             format!("an integer >= {min}")
         } else {
@@ -159,11 +172,13 @@ impl<'a> Section<'a> {
         }
     }
 
-    pub(super) fn seconds(&mut self, k: &str, min: u64) -> Result<Option<Duration>> {
+    /// Whole seconds, at least `min`.
+    pub fn seconds(&mut self, k: &str, min: u64) -> Result<Option<Duration>, ConfigError> {
         Ok(self.integer(k, min, u64::MAX)?.map(Duration::from_secs))
     }
 
-    pub(super) fn socket_addr(&mut self, k: &str) -> Result<Option<SocketAddr>> {
+    /// `"address:port"`.
+    pub fn socket_addr(&mut self, k: &str) -> Result<Option<SocketAddr>, ConfigError> {
         let Some(s) = self.string(k)? else {
             return Ok(None);
         };
@@ -175,11 +190,8 @@ impl<'a> Section<'a> {
         })
     }
 
-    pub(super) fn path(&mut self, k: &str) -> Result<Option<PathBuf>> {
-        Ok(self.nonempty(k)?.map(PathBuf::from))
-    }
-
-    pub(super) fn string_list(&mut self, k: &str) -> Result<Option<Vec<String>>> {
+    /// A list of strings.
+    pub fn string_list(&mut self, k: &str) -> Result<Option<Vec<String>>, ConfigError> {
         match self.get(k) {
             None => Ok(None),
             Some(Value::Array(items)) => items
@@ -192,13 +204,14 @@ impl<'a> Section<'a> {
                         format!("expected a string, {}", got(other, false)),
                     )),
                 })
-                .collect::<Result<Vec<_>>>()
+                .collect::<Result<Vec<_>, _>>()
                 .map(Some),
             Some(v) => Err(self.type_error(k, "a list of strings", v, false)),
         }
     }
 
-    pub(super) fn table(&mut self, k: &str) -> Result<Option<&'a Table>> {
+    /// A table (`[K]` or an inline table).
+    pub fn subtable(&mut self, k: &str) -> Result<Option<&'a Table>, ConfigError> {
         match self.get(k) {
             None => Ok(None),
             Some(Value::Table(t)) => Ok(Some(t)),
@@ -206,9 +219,23 @@ impl<'a> Section<'a> {
         }
     }
 
+    /// Marks `k` as read without reading it (a sub-table read separately).
+    pub fn mark_used(&mut self, k: &str) {
+        self.used.insert(String::from(k));
+    }
+
+    /// The keys not read so far, sorted.
+    pub fn unused(&self) -> Vec<&'a str> {
+        in_key_order(self.table)
+            .into_iter()
+            .map(|(k, _)| k)
+            .filter(|k| !self.used.contains(*k))
+            .collect()
+    }
+
     /// Warns about every key that was not read.
-    pub(super) fn finish(self, warnings: &mut Vec<String>) {
-        for k in self.table.keys().filter(|k| !self.used.contains(*k)) {
+    pub fn finish(self, warnings: &mut Vec<String>) {
+        for k in self.unused() {
             warnings.push(unknown_key_warning(
                 &self.key(k),
                 self.path.is_empty().then_some(k),
@@ -218,7 +245,7 @@ impl<'a> Section<'a> {
 }
 
 /// Top-level keys the reference passed to Flask / Flask-Mail that mean nothing here.
-pub(super) const FLASK_KEYS: &[&str] = &[
+const FLASK_KEYS: &[&str] = &[
     "DEBUG",
     "TESTING",
     "SECRET_KEY",
@@ -240,6 +267,7 @@ pub(super) const FLASK_KEYS: &[&str] = &[
     "MAIL_ASCII_ATTACHMENTS",
 ];
 
+/// The top-level keys the core reads.
 pub(super) const TOP_KEYS: &[&str] = &[
     "LISTEN",
     "UPLOAD_FOLDER",
@@ -264,6 +292,8 @@ pub(super) const TOP_KEYS: &[&str] = &[
     "LIMITS",
 ];
 
+/// The warning for a key nobody reads; `top_level` is its name when it is
+/// not inside a section (hints for Flask settings and lowercase spellings).
 pub(super) fn unknown_key_warning(key: &str, top_level: Option<&str>) -> String {
     let Some(name) = top_level else {
         return format!("unknown key {key} ignored");
@@ -286,14 +316,6 @@ pub(super) fn unknown_key_warning(key: &str, top_level: Option<&str>) -> String 
         return format!("unknown key {key} ignored (did you mean {upper}? keys are upper case)");
     }
     format!("unknown key {key} ignored")
-}
-
-/// Line and column (1-based) of a byte offset.
-pub(super) fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = text.get(..offset.min(text.len())).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
 }
 
 /// The key a syntax error is on, when its line is a `KEY = …` line, with
@@ -322,9 +344,6 @@ pub(super) fn key_of_line(text: &str, offset: usize) -> Option<String> {
         .filter(|s| plain(s));
     Some(match section {
         Some(s) => format!("{s}.{key}"),
-        None => key.to_owned(),
+        None => String::from(key),
     })
 }
-
-// ---------------------------------------------------------------------------
-// Sections with inheritance
