@@ -123,13 +123,13 @@ pub(super) async fn serve(shared: &Arc<Shared>, mut stream: Async<TcpStream>, pe
             peer.ip(),
             s.method.as_str(),
             s.host.as_deref().unwrap_or(""),
-            loggable_path(s.endpoint, &s.path),
-            s.endpoint.as_str(),
+            loggable_path(s.kind, &s.path),
+            s.kind.as_str(),
             s.user_agent.as_deref().unwrap_or("-")
         );
         if !matches!(
-            s.endpoint,
-            samsung_core::conn::Endpoint::Hotspot(_) | samsung_core::conn::Endpoint::Landing
+            s.kind,
+            samsung_core::conn::RequestKind::Hotspot(_) | samsung_core::conn::RequestKind::Landing
         ) {
             shared.dirty();
         }
@@ -139,12 +139,12 @@ pub(super) async fn serve(shared: &Arc<Shared>, mut stream: Async<TcpStream>, pe
 /// Whether the answer is ready for a request that changed login sessions
 /// or batches.
 pub(super) fn changes_sessions(conn: &Connection) -> bool {
-    use samsung_core::conn::Endpoint;
+    use samsung_core::conn::RequestKind;
     conn.summary().is_some_and(|s| {
         s.status == Some(200)
             && matches!(
-                s.endpoint,
-                Endpoint::Auth | Endpoint::Photo | Endpoint::Video | Endpoint::Upload
+                s.kind,
+                RequestKind::Auth | RequestKind::Photo | RequestKind::Video | RequestKind::Upload
             )
     })
 }
@@ -152,11 +152,11 @@ pub(super) fn changes_sessions(conn: &Connection) -> bool {
 /// The request path for the log: upload paths carry the session key, which
 /// authorises uploads and stays out of logs.
 pub(super) fn loggable_path(
-    endpoint: samsung_core::conn::Endpoint,
+    endpoint: samsung_core::conn::RequestKind,
     path: &str,
 ) -> std::borrow::Cow<'_, str> {
     match (endpoint, path.rsplit_once('/')) {
-        (samsung_core::conn::Endpoint::Upload, Some((_, file))) => {
+        (samsung_core::conn::RequestKind::Upload, Some((_, file))) => {
             format!("/upload/[session]/{file}").into()
         }
         _ => path.into(),
@@ -356,6 +356,7 @@ pub(super) async fn on_event(
             };
             conn.handle_download(answer);
         }
+        other => tracing::warn!("ignoring a core event this daemon does not know: {other:?}"),
     }
 }
 

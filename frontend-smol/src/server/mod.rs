@@ -444,6 +444,7 @@ async fn drain_bridge(shared: &Shared) {
                 shared.dirty();
                 tracing::debug!("session of {user} expired");
             }
+            Some(other) => tracing::debug!("ignoring a bridge event: {other:?}"),
         }
     }
 }

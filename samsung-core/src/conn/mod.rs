@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 
 use crate::ClientAddr;
 use crate::hotspot::{self, CheckHost};
-use crate::http::{self, HttpError, Method, Reply, RequestHead, Version};
+use crate::http::{self, HttpError, Method, OwnedResponse, RequestHead, Version};
 use crate::multipart::{self, MultipartParser};
 use crate::sns::{self, Bridge, Email, TransferId, Upload};
 use crate::time::Instant;
@@ -36,7 +36,8 @@ pub const MAX_LISTING_ENTRIES: usize = 256;
 
 /// What a request was, for logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
+#[non_exhaustive]
+pub enum RequestKind {
     /// A connectivity check (`GET /` on a check host).
     Hotspot(CheckHost),
     /// The landing page (`GET /` on any other host).
@@ -65,25 +66,25 @@ pub enum Endpoint {
     Unknown,
 }
 
-impl Endpoint {
+impl RequestKind {
     /// A short name for log lines.
     pub const fn as_str(self) -> &'static str {
         match self {
-            Endpoint::Hotspot(CheckHost::Gld) => "hotspot-gld",
-            Endpoint::Hotspot(CheckHost::Yahoo) => "hotspot-yahoo",
-            Endpoint::Hotspot(CheckHost::Msn) => "hotspot-msn",
-            Endpoint::Landing => "landing",
-            Endpoint::Time => "time",
-            Endpoint::ServiceList => "service-list",
-            Endpoint::AllShare => "allshare-login",
-            Endpoint::Email => "email",
-            Endpoint::EmailPage => "email-page",
-            Endpoint::Auth => "auth",
-            Endpoint::Photo => "photo",
-            Endpoint::Video => "video",
-            Endpoint::Upload => "upload",
-            Endpoint::Download => "download",
-            Endpoint::Unknown => "unknown",
+            RequestKind::Hotspot(CheckHost::Gld) => "hotspot-gld",
+            RequestKind::Hotspot(CheckHost::Yahoo) => "hotspot-yahoo",
+            RequestKind::Hotspot(CheckHost::Msn) => "hotspot-msn",
+            RequestKind::Landing => "landing",
+            RequestKind::Time => "time",
+            RequestKind::ServiceList => "service-list",
+            RequestKind::AllShare => "allshare-login",
+            RequestKind::Email => "email",
+            RequestKind::EmailPage => "email-page",
+            RequestKind::Auth => "auth",
+            RequestKind::Photo => "photo",
+            RequestKind::Video => "video",
+            RequestKind::Upload => "upload",
+            RequestKind::Download => "download",
+            RequestKind::Unknown => "unknown",
         }
     }
 }
@@ -103,6 +104,7 @@ pub struct Attachment {
 
 /// Why a transfer's data must be thrown away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AbortReason {
     /// The connection closed before the body was complete.
     Truncated,
@@ -115,6 +117,7 @@ pub enum AbortReason {
 
 /// What a connection asks of its frontend.
 #[derive(Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event<'a> {
     /// A social upload begins: open a temporary file for it.
     UploadStart(alloc::boxed::Box<Upload>),
@@ -180,7 +183,7 @@ impl<'a> Event<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestSummary {
     /// What the request was.
-    pub endpoint: Endpoint,
+    pub kind: RequestKind,
     /// Request method.
     pub method: Method,
     /// Host (lowercased), if any.
@@ -194,7 +197,7 @@ pub struct RequestSummary {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum XmlEndpoint {
+enum XmlRequest {
     Auth,
     Announce(MediaKind),
     AllShare,
@@ -203,10 +206,10 @@ enum XmlEndpoint {
 #[derive(Debug)]
 enum Sink {
     /// Drain the body, then answer.
-    Discard(Reply),
+    Discard(OwnedResponse),
     Xml {
         buf: Vec<u8>,
-        endpoint: XmlEndpoint,
+        endpoint: XmlRequest,
         site: String,
     },
     Upload(alloc::boxed::Box<Upload>),
@@ -218,7 +221,7 @@ enum Phase {
     Head,
     Body { remaining: u64, sink: Sink },
     Waiting(Waiting),
-    Respond(Reply),
+    Respond(OwnedResponse),
     Sent,
     Closed,
 }
@@ -232,7 +235,7 @@ enum Waiting {
 
 /// What one step decided to hand out; has no borrows, so the step can
 /// mutate freely and the borrowed [`Event`] is built at the very end.
-enum Outcome {
+enum StepOutput {
     Nothing(usize),
     Owned(usize, Event<'static>),
     InputData(usize, TransferId, core::ops::Range<usize>),
@@ -291,16 +294,16 @@ impl Connection {
             self.received_any = true;
         }
         match self.step(bridge, now, input) {
-            Outcome::Nothing(n) => (n, None),
-            Outcome::Owned(n, ev) => (n, Some(ev)),
-            Outcome::InputData(n, transfer, range) => (
+            StepOutput::Nothing(n) => (n, None),
+            StepOutput::Owned(n, ev) => (n, Some(ev)),
+            StepOutput::InputData(n, transfer, range) => (
                 n,
                 Some(Event::Data {
                     transfer,
                     data: input.get(range).unwrap_or(&[]),
                 }),
             ),
-            Outcome::ChunkData(n, transfer) => {
+            StepOutput::ChunkData(n, transfer) => {
                 let data = match &self.phase {
                     Phase::Body {
                         sink: Sink::Email(e),
@@ -346,10 +349,10 @@ impl Connection {
         }
         match core::mem::replace(&mut self.phase, Phase::Closed) {
             Phase::Head if !self.received_any => {}
-            Phase::Head => self.respond(Reply::error(408, "Request head timeout")),
+            Phase::Head => self.respond(OwnedResponse::error(408, "Request head timeout")),
             Phase::Body { sink, .. } => {
                 self.abort_sink(bridge, now, sink, AbortReason::TimedOut);
-                self.respond(Reply::error(408, "Request body timeout"));
+                self.respond(OwnedResponse::error(408, "Request body timeout"));
             }
             other => self.phase = other,
         }
@@ -379,7 +382,7 @@ impl Connection {
         self.respond(if stored {
             sns::succ_reply()
         } else {
-            Reply::error(500, "Could not store the upload")
+            OwnedResponse::error(500, "Could not store the upload")
         });
     }
 
@@ -405,7 +408,7 @@ impl Connection {
         }
         match reply.render(self.version, buf) {
             Ok(n) => Some(n),
-            Err(_) => Reply::error(500, "Response too large")
+            Err(_) => OwnedResponse::error(500, "Response too large")
                 .render(self.version, buf)
                 .ok(),
         }
@@ -417,10 +420,10 @@ impl Connection {
             return;
         }
         let reply = match answer {
-            DownloadAnswer::NotFound => Reply::error(404, "No such file"),
+            DownloadAnswer::NotFound => OwnedResponse::error(404, "No such file"),
             DownloadAnswer::File { len, content_type } => {
                 self.body_follows = (!self.head_only).then_some(len);
-                let mut reply = Reply {
+                let mut reply = OwnedResponse {
                     status: 200,
                     content_type: Some(content_type),
                     headers: Vec::new(),
@@ -433,7 +436,7 @@ impl Connection {
                 reply.content_length = Some(len);
                 reply
             }
-            DownloadAnswer::Listing(entries) => Reply::html(200, listing_html(&entries)),
+            DownloadAnswer::Listing(entries) => OwnedResponse::html(200, listing_html(&entries)),
         };
         self.respond(reply);
     }
@@ -460,7 +463,7 @@ impl Connection {
         self.client
     }
 
-    fn respond(&mut self, reply: Reply) {
+    fn respond(&mut self, reply: OwnedResponse) {
         if let Some(s) = self.summary.as_mut() {
             s.status = Some(reply.status);
         }
@@ -486,15 +489,15 @@ impl Connection {
         }
     }
 
-    fn step(&mut self, bridge: &mut Bridge, now: Instant, input: &[u8]) -> Outcome {
+    fn step(&mut self, bridge: &mut Bridge, now: Instant, input: &[u8]) -> StepOutput {
         match &mut self.phase {
             Phase::Head => self.step_head(bridge, now, input),
             Phase::Body { .. } => self.step_body(bridge, now, input),
-            _ => Outcome::Nothing(input.len()),
+            _ => StepOutput::Nothing(input.len()),
         }
     }
 
-    fn step_head(&mut self, bridge: &mut Bridge, now: Instant, input: &[u8]) -> Outcome {
+    fn step_head(&mut self, bridge: &mut Bridge, now: Instant, input: &[u8]) -> StepOutput {
         let (parsed, consumed) = if self.head_buf.is_empty() {
             match http::parse_head(input) {
                 Ok(Some((head, n))) => (Ok(Some(head)), n),
@@ -519,23 +522,23 @@ impl Connection {
             }
         };
         match parsed {
-            Ok(None) => Outcome::Nothing(consumed),
+            Ok(None) => StepOutput::Nothing(consumed),
             Err(e) => {
                 self.head_buf = Vec::new();
                 self.summary = Some(RequestSummary {
-                    endpoint: Endpoint::Unknown,
+                    kind: RequestKind::Unknown,
                     method: Method::Other,
                     host: None,
                     path: String::new(),
                     user_agent: None,
                     status: None,
                 });
-                self.respond(Reply::error(e.status(), bad_head_reason(e)));
-                Outcome::Nothing(input.len())
+                self.respond(OwnedResponse::error(e.status(), bad_head_reason(e)));
+                StepOutput::Nothing(input.len())
             }
             Ok(Some(head)) => match self.start_request(bridge, now, head) {
-                Some(ev) => Outcome::Owned(consumed, ev),
-                None => Outcome::Nothing(consumed),
+                Some(ev) => StepOutput::Owned(consumed, ev),
+                None => StepOutput::Nothing(consumed),
             },
         }
     }
@@ -548,9 +551,9 @@ impl Connection {
     ) -> Option<Event<'static>> {
         self.version = head.version;
         self.head_only = head.method == Method::Head;
-        let endpoint = classify(&head);
+        let endpoint = classify_request(&head);
         self.summary = Some(RequestSummary {
-            endpoint,
+            kind: endpoint,
             method: head.method,
             host: head.host.clone(),
             path: head.path.clone(),
@@ -559,12 +562,12 @@ impl Connection {
         });
         let length = head.content_length.unwrap_or(0);
         let limits = bridge.config().limits.clone();
-        let reply_after_body = |conn: &mut Connection, reply: Reply| {
+        let reply_after_body = |conn: &mut Connection, reply: OwnedResponse| {
             if length == 0 {
                 conn.respond(reply);
             } else if length > limits.max_upload {
                 // Not worth draining; answer now and let the frontend close.
-                conn.respond(Reply::error(413, "Body too large"));
+                conn.respond(OwnedResponse::error(413, "Body too large"));
             } else {
                 conn.phase = Phase::Body {
                     remaining: length,
@@ -575,40 +578,40 @@ impl Connection {
         let site = site_of(&head.path);
         let allowed = |m: &[Method]| m.contains(&head.method);
         match endpoint {
-            Endpoint::Hotspot(check) if allowed(&[Method::Get, Method::Head]) => {
+            RequestKind::Hotspot(check) if allowed(&[Method::Get, Method::Head]) => {
                 let reply = bridge.hotspot().answer(check, self.client, now);
                 reply_after_body(self, reply);
             }
-            Endpoint::Landing if allowed(&[Method::Get, Method::Head]) => {
+            RequestKind::Landing if allowed(&[Method::Get, Method::Head]) => {
                 reply_after_body(self, hotspot::landing_reply(head.user_agent.as_deref()));
             }
-            Endpoint::Time if allowed(&[Method::Get, Method::Head]) => {
+            RequestKind::Time if allowed(&[Method::Get, Method::Head]) => {
                 reply_after_body(self, sns::time_reply(now.as_millis()));
             }
-            Endpoint::ServiceList => reply_after_body(
+            RequestKind::ServiceList => reply_after_body(
                 self,
-                Reply::error(501, "ST1000 service list is not supported"),
+                OwnedResponse::error(501, "ST1000 service list is not supported"),
             ),
-            Endpoint::EmailPage if allowed(&[Method::Get, Method::Head]) => {
-                let mut reply = Reply::html(302, "");
+            RequestKind::EmailPage if allowed(&[Method::Get, Method::Head]) => {
+                let mut reply = OwnedResponse::html(302, "");
                 reply.headers.push(("Location", String::from("/")));
                 reply_after_body(self, reply);
             }
-            Endpoint::Auth | Endpoint::Photo | Endpoint::Video | Endpoint::AllShare
+            RequestKind::Auth | RequestKind::Photo | RequestKind::Video | RequestKind::AllShare
                 if head.method == Method::Post =>
             {
                 let xml_endpoint = match endpoint {
-                    Endpoint::Auth => XmlEndpoint::Auth,
-                    Endpoint::Photo => XmlEndpoint::Announce(MediaKind::Photo),
-                    Endpoint::Video => XmlEndpoint::Announce(MediaKind::Video),
-                    _ => XmlEndpoint::AllShare,
+                    RequestKind::Auth => XmlRequest::Auth,
+                    RequestKind::Photo => XmlRequest::Announce(MediaKind::Photo),
+                    RequestKind::Video => XmlRequest::Announce(MediaKind::Video),
+                    _ => XmlRequest::AllShare,
                 };
-                if endpoint != Endpoint::AllShare && !sns::SITES.contains(&site) {
-                    reply_after_body(self, Reply::error(404, "Unknown site"));
+                if endpoint != RequestKind::AllShare && !sns::SITES.contains(&site) {
+                    reply_after_body(self, OwnedResponse::error(404, "Unknown site"));
                 } else if length == 0 {
-                    self.respond(Reply::error(400, "Empty POST payload"));
+                    self.respond(OwnedResponse::error(400, "Empty POST payload"));
                 } else if length > limits.max_xml as u64 {
-                    reply_after_body(self, Reply::error(413, "XML request too large"));
+                    reply_after_body(self, OwnedResponse::error(413, "XML request too large"));
                 } else {
                     self.phase = Phase::Body {
                         remaining: length,
@@ -620,16 +623,18 @@ impl Connection {
                     };
                 }
             }
-            Endpoint::Email if head.method == Method::Post => {
+            RequestKind::Email if head.method == Method::Post => {
                 let boundary = head
                     .content_type
                     .as_deref()
                     .and_then(multipart::boundary_from_content_type);
                 let parser = boundary.and_then(|b| MultipartParser::new(b).ok());
                 match parser {
-                    None => reply_after_body(self, Reply::error(400, "Not a multipart body")),
+                    None => {
+                        reply_after_body(self, OwnedResponse::error(400, "Not a multipart body"))
+                    }
                     Some(_) if length > limits.max_upload => {
-                        self.respond(Reply::error(413, "E-mail too large"));
+                        self.respond(OwnedResponse::error(413, "E-mail too large"));
                     }
                     Some(parser) => {
                         let transfer = bridge.next_transfer();
@@ -653,7 +658,7 @@ impl Connection {
                     }
                 }
             }
-            Endpoint::Upload if head.method == Method::Put => {
+            RequestKind::Upload if head.method == Method::Put => {
                 let (key, name) = upload_target(&head.path).unwrap_or(("", ""));
                 match bridge.begin_upload(key, name, head.content_type.as_deref(), length, now) {
                     Err(reply) if length > limits.max_upload => self.respond(reply),
@@ -669,7 +674,7 @@ impl Connection {
                     }
                 }
             }
-            Endpoint::Unknown
+            RequestKind::Unknown
                 if bridge.config().serve_downloads
                     && matches!(head.method, Method::Get | Method::Head) =>
             {
@@ -678,27 +683,29 @@ impl Connection {
                         self.waiting_download = true;
                         self.phase = Phase::Waiting(Waiting::Download);
                         if let Some(s) = self.summary.as_mut() {
-                            s.endpoint = Endpoint::Download;
+                            s.kind = RequestKind::Download;
                         }
                         return Some(Event::Download { path });
                     }
-                    Some(_) => reply_after_body(self, Reply::error(400, "GET with a body")),
-                    None => reply_after_body(self, Reply::error(404, "No such file")),
+                    Some(_) => reply_after_body(self, OwnedResponse::error(400, "GET with a body")),
+                    None => reply_after_body(self, OwnedResponse::error(404, "No such file")),
                 }
             }
-            Endpoint::Unknown => reply_after_body(self, Reply::error(404, "Unknown API")),
-            _ => reply_after_body(self, Reply::error(405, "Method not allowed")),
+            RequestKind::Unknown => {
+                reply_after_body(self, OwnedResponse::error(404, "Unknown API"))
+            }
+            _ => reply_after_body(self, OwnedResponse::error(405, "Method not allowed")),
         }
         None
     }
 
-    fn step_body(&mut self, bridge: &mut Bridge, now: Instant, input: &[u8]) -> Outcome {
+    fn step_body(&mut self, bridge: &mut Bridge, now: Instant, input: &[u8]) -> StepOutput {
         let Phase::Body { remaining, sink } = &mut self.phase else {
-            return Outcome::Nothing(input.len());
+            return StepOutput::Nothing(input.len());
         };
         if *remaining == 0 {
             return match self.finish_body(bridge, now) {
-                Some(ev) => Outcome::Owned(0, ev),
+                Some(ev) => StepOutput::Owned(0, ev),
                 None => self.chunk_or_nothing(),
             };
         }
@@ -708,50 +715,50 @@ impl Connection {
         let chunk = &input[..take];
         let max_xml = bridge.config().limits.max_xml;
         let outcome = match sink {
-            Sink::Discard(_) => Outcome::Nothing(take),
+            Sink::Discard(_) => StepOutput::Nothing(take),
             Sink::Xml { buf, .. } => {
                 if buf.len() + take > max_xml {
-                    *sink = Sink::Discard(Reply::error(413, "XML request too large"));
+                    *sink = Sink::Discard(OwnedResponse::error(413, "XML request too large"));
                 } else {
                     buf.extend_from_slice(chunk);
                 }
-                Outcome::Nothing(take)
+                StepOutput::Nothing(take)
             }
             Sink::Upload(u) => {
                 if take == 0 {
-                    Outcome::Nothing(0)
+                    StepOutput::Nothing(0)
                 } else {
-                    Outcome::InputData(take, u.transfer, 0..take)
+                    StepOutput::InputData(take, u.transfer, 0..take)
                 }
             }
             Sink::Email(e) => email_step(e, bridge, chunk),
         };
         let used = match &outcome {
-            Outcome::Nothing(n)
-            | Outcome::Owned(n, _)
-            | Outcome::InputData(n, _, _)
-            | Outcome::ChunkData(n, _) => *n,
+            StepOutput::Nothing(n)
+            | StepOutput::Owned(n, _)
+            | StepOutput::InputData(n, _, _)
+            | StepOutput::ChunkData(n, _) => *n,
         };
         *remaining -= used as u64;
-        if *remaining == 0 && matches!(outcome, Outcome::Nothing(_)) {
+        if *remaining == 0 && matches!(outcome, StepOutput::Nothing(_)) {
             if let Some(ev) = self.finish_body(bridge, now) {
-                return Outcome::Owned(used, ev);
+                return StepOutput::Owned(used, ev);
             }
-            if let Outcome::ChunkData(_, t) = self.chunk_or_nothing() {
-                return Outcome::ChunkData(used, t);
+            if let StepOutput::ChunkData(_, t) = self.chunk_or_nothing() {
+                return StepOutput::ChunkData(used, t);
             }
         }
         outcome
     }
 
     /// After `finish_body` produced carry data for the e-mail sink.
-    fn chunk_or_nothing(&mut self) -> Outcome {
+    fn chunk_or_nothing(&mut self) -> StepOutput {
         match &self.phase {
             Phase::Body {
                 sink: Sink::Email(e),
                 ..
-            } if !e.chunk.is_empty() => Outcome::ChunkData(0, e.transfer),
-            _ => Outcome::Nothing(0),
+            } if !e.chunk.is_empty() => StepOutput::ChunkData(0, e.transfer),
+            _ => StepOutput::Nothing(0),
         }
     }
 
@@ -816,7 +823,7 @@ impl Connection {
             Some(reply)
         } else {
             match e.message {
-                None => Some(Reply::error(400, "No 'message' part in the e-mail")),
+                None => Some(OwnedResponse::error(400, "No 'message' part in the e-mail")),
                 Some(message) => match bridge.plan_email(e.transfer, message, e.attachments) {
                     Ok(email) => {
                         self.phase = Phase::Waiting(Waiting::Email(e.transfer));
@@ -851,47 +858,47 @@ fn bad_head_reason(e: HttpError) -> &'static str {
 fn xml_reply(
     bridge: &mut Bridge,
     now: Instant,
-    endpoint: XmlEndpoint,
+    endpoint: XmlRequest,
     site: &str,
     body: &[u8],
-) -> Reply {
+) -> OwnedResponse {
     let doc = String::from_utf8_lossy(body);
     if doc.trim().is_empty() {
-        return Reply::error(400, "Empty POST payload");
+        return OwnedResponse::error(400, "Empty POST payload");
     }
     match endpoint {
-        XmlEndpoint::Auth => {
+        XmlRequest::Auth => {
             let Ok(req) = xml::parse_auth(&doc) else {
-                return Reply::error(400, "Malformed auth request");
+                return OwnedResponse::error(400, "Malformed auth request");
             };
             match req.method {
                 AuthMethod::Login => {
                     if req.oauth || sns::OAUTH_SITES.contains(&site) {
-                        return Reply::error(401, "OAuth not supported");
+                        return OwnedResponse::error(401, "OAuth not supported");
                     }
                     match bridge.login(site, &req, now) {
                         Ok(key) => sns::login_reply(&key, &bridge.config().screen_name),
-                        Err(_) => Reply::error(401, "Login failed"),
+                        Err(_) => OwnedResponse::error(401, "Login failed"),
                     }
                 }
                 AuthMethod::Logout => {
                     bridge.logout(req.session_key.as_deref());
                     sns::logout_reply()
                 }
-                AuthMethod::Other => Reply::error(400, "Unsupported auth method"),
+                AuthMethod::Other => OwnedResponse::error(400, "Unsupported auth method"),
             }
         }
-        XmlEndpoint::Announce(kind) => match xml::parse_announce(&doc, kind) {
+        XmlRequest::Announce(kind) => match xml::parse_announce(&doc, kind) {
             Ok(ann) => bridge.announce(site, &ann, now),
-            Err(xml::XmlError::MissingSessionKey) => Reply::error(401, "Session expired"),
-            Err(_) => Reply::error(400, "Malformed announce request"),
+            Err(xml::XmlError::MissingSessionKey) => OwnedResponse::error(401, "Session expired"),
+            Err(_) => OwnedResponse::error(400, "Malformed announce request"),
         },
-        XmlEndpoint::AllShare => match xml::parse_user_auth(&doc) {
+        XmlRequest::AllShare => match xml::parse_user_auth(&doc) {
             Ok(req) if bridge.config().is_allowed(&req.login_id) => {
-                Reply::error(501, "Samsung account login is not supported")
+                OwnedResponse::error(501, "Samsung account login is not supported")
             }
-            Ok(_) => Reply::error(401, "Login failed"),
-            Err(_) => Reply::error(400, "Malformed userAuthRequest"),
+            Ok(_) => OwnedResponse::error(401, "Login failed"),
+            Err(_) => OwnedResponse::error(400, "Malformed userAuthRequest"),
         },
     }
 }
@@ -910,35 +917,35 @@ fn upload_target(path: &str) -> Option<(&str, &str)> {
 
 /// Which endpoint a request head addresses (routing by Host for `GET /`,
 /// by path otherwise, as the reference does).
-pub fn classify(head: &RequestHead) -> Endpoint {
+pub fn classify_request(head: &RequestHead) -> RequestKind {
     let path = head.path.as_str();
     if path == "/" {
         return match head.host.as_deref().and_then(CheckHost::from_host) {
-            Some(check) => Endpoint::Hotspot(check),
-            None => Endpoint::Landing,
+            Some(check) => RequestKind::Hotspot(check),
+            None => RequestKind::Landing,
         };
     }
     match path {
-        "/security/sso/initialize/time" => return Endpoint::Time,
-        "/social/columbus/serviceproviders/list" => return Endpoint::ServiceList,
-        "/security/sso/userprofiles/authentication/emailid" => return Endpoint::AllShare,
+        "/security/sso/initialize/time" => return RequestKind::Time,
+        "/social/columbus/serviceproviders/list" => return RequestKind::ServiceList,
+        "/security/sso/userprofiles/authentication/emailid" => return RequestKind::AllShare,
         "/social/columbus/email" => {
             return if head.method == Method::Post {
-                Endpoint::Email
+                RequestKind::Email
             } else {
-                Endpoint::EmailPage
+                RequestKind::EmailPage
             };
         }
         _ => {}
     }
     if path.starts_with("/upload/") {
-        return Endpoint::Upload;
+        return RequestKind::Upload;
     }
     let mut parts = path.trim_start_matches('/').split('/');
     match (parts.next(), parts.next(), parts.next()) {
-        (Some(site), Some("auth"), None) if !site.is_empty() => Endpoint::Auth,
-        (Some(site), Some("photo"), None) if !site.is_empty() => Endpoint::Photo,
-        (Some(site), Some("video"), None) if !site.is_empty() => Endpoint::Video,
-        _ => Endpoint::Unknown,
+        (Some(site), Some("auth"), None) if !site.is_empty() => RequestKind::Auth,
+        (Some(site), Some("photo"), None) if !site.is_empty() => RequestKind::Photo,
+        (Some(site), Some("video"), None) if !site.is_empty() => RequestKind::Video,
+        _ => RequestKind::Unknown,
     }
 }

@@ -16,7 +16,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::crypto::{self, Secret};
-use crate::http::Reply;
+use crate::http::OwnedResponse;
 use crate::route::{self, Action, ActionKind, Routes};
 use crate::time::{Duration, Instant};
 use crate::xml::{AuthRequest, EmailMessage, MediaAnnounce, MediaKind};
@@ -281,6 +281,7 @@ pub struct Email {
 
 /// Events of the shared state that no connection carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BridgeEvent {
     /// A batch ended before its last announced file arrived (new caption,
     /// logout, expiry or idle timeout): post what arrived.
@@ -542,9 +543,9 @@ impl Bridge {
     /// A photo/video announce: remembers the file in the session's batch
     /// (starting a new batch when the caption changed or the previous one is
     /// full) and answers with where to PUT it.
-    pub fn announce(&mut self, site: &str, ann: &MediaAnnounce, now: Instant) -> Reply {
+    pub fn announce(&mut self, site: &str, ann: &MediaAnnounce, now: Instant) -> OwnedResponse {
         let Some(i) = self.find(&ann.session_key) else {
-            return Reply::error(401, "Session expired");
+            return OwnedResponse::error(401, "Session expired");
         };
         let host_addr = self.config.host_addr.clone();
         let resource_name = route::sanitize_file_name(&ann.file_name).unwrap_or_else(|| {
@@ -612,7 +613,7 @@ impl Bridge {
                 });
             }
             let Some(batch) = s.batch.as_mut() else {
-                return Reply::error(400, "No batch");
+                return OwnedResponse::error(400, "No batch");
             };
             batch.last_activity = now;
             batch.announced += 1;
@@ -636,7 +637,7 @@ impl Bridge {
             s.key,
             crate::xml::escape(&resource_name)
         );
-        Reply::html(200, body)
+        OwnedResponse::html(200, body)
     }
 
     /// Checks a `PUT /upload/<key>/<name>` and describes the upload, or
@@ -648,12 +649,12 @@ impl Bridge {
         content_type: Option<&str>,
         length: u64,
         now: Instant,
-    ) -> Result<Upload, Reply> {
+    ) -> Result<Upload, OwnedResponse> {
         if length > self.config.limits.max_upload {
-            return Err(Reply::error(413, "Upload too large"));
+            return Err(OwnedResponse::error(413, "Upload too large"));
         }
         let Some(i) = self.find(key) else {
-            return Err(Reply::error(401, "Session expired"));
+            return Err(OwnedResponse::error(401, "Session expired"));
         };
         let transfer = self.next_transfer();
         let secret = self.config.secret.expose().clone();
@@ -661,15 +662,15 @@ impl Bridge {
         let action = self.config.routes.for_site(&s.site).clone();
         let pos = s.pending.iter().rposition(|p| p.resource_name == name);
         let Some(pos) = pos else {
-            return Err(Reply::error(404, "Upload was not announced"));
+            return Err(OwnedResponse::error(404, "Upload was not announced"));
         };
         let pending = s.pending.remove(pos);
         let Some(batch) = s.batch.as_mut().filter(|b| b.id == pending.batch_id) else {
-            return Err(Reply::error(409, "Batch already closed"));
+            return Err(OwnedResponse::error(409, "Batch already closed"));
         };
         let alt = batch.alts.get(pending.index).cloned();
         if action.kind == ActionKind::Mastodon && alt.is_none() {
-            return Err(Reply::error(400, "No alt-text"));
+            return Err(OwnedResponse::error(400, "No alt-text"));
         }
         s.last_used = now;
         batch.in_flight += 1;
@@ -736,12 +737,12 @@ impl Bridge {
         transfer: TransferId,
         message: EmailMessage,
         attachments: usize,
-    ) -> Result<Email, Reply> {
+    ) -> Result<Email, OwnedResponse> {
         let sender_address = route::parse_address(&message.sender)
             .unwrap_or(message.sender.trim())
             .to_string();
         if !self.config.is_allowed(&sender_address) {
-            return Err(Reply::error(401, "Sender not in whitelist"));
+            return Err(OwnedResponse::error(401, "Sender not in whitelist"));
         }
         let mut recipients: Vec<String> = message
             .receivers
@@ -752,7 +753,7 @@ impl Bridge {
         recipients.sort_by_key(|r| r.to_ascii_lowercase());
         recipients.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
         if recipients.is_empty() {
-            return Err(Reply::error(400, "No recipient"));
+            return Err(OwnedResponse::error(400, "No recipient"));
         }
         let routes: Vec<RecipientRoute> = recipients
             .into_iter()
@@ -764,7 +765,7 @@ impl Bridge {
         let (caption, alts) = split_caption(&message.body);
         if routes.iter().any(|r| r.action.kind == ActionKind::Mastodon) && alts.len() != attachments
         {
-            return Err(Reply::error(400, "No alt-text"));
+            return Err(OwnedResponse::error(400, "No alt-text"));
         }
         let folder = route::user_folder(self.config.secret.expose(), &sender_address);
         Ok(Email {
@@ -802,32 +803,32 @@ fn split_caption(content: &str) -> (String, Vec<String>) {
 }
 
 /// The login answer (PROTOCOL.md §2.3), byte-compatible with the reference.
-pub fn login_reply(key: &str, screen_name: &str) -> Reply {
+pub fn login_reply(key: &str, screen_name: &str) -> OwnedResponse {
     let mut body = String::new();
     let _ = write!(
         body,
         "<Response SessionKey=\"{key}\">\n<PersistKey Value=\"\"/>\n<CryptSessionKey Value=\"{key}\"/>\n<LoginPeopleID=\"{}\"/>\n<OAuth URL=\"http://snsgw.samsungmobile.com/oauth\"/>\n</Response>",
         crate::xml::escape(screen_name)
     );
-    Reply::html(200, body)
+    OwnedResponse::html(200, body)
 }
 
 /// The answer to a stored upload or an accepted e-mail.
-pub fn succ_reply() -> Reply {
-    Reply::html(200, "<Response Status=\"succ\" />")
+pub fn succ_reply() -> OwnedResponse {
+    OwnedResponse::html(200, "<Response Status=\"succ\" />")
 }
 
 /// The logout answer of the reference.
-pub fn logout_reply() -> Reply {
-    Reply::html(200, "Logged out for real!")
+pub fn logout_reply() -> OwnedResponse {
+    OwnedResponse::html(200, "Logged out for real!")
 }
 
 /// The ST1000 time answer, for a wall clock in milliseconds since the Unix epoch.
-pub fn time_reply(unix_millis: u64) -> Reply {
+pub fn time_reply(unix_millis: u64) -> OwnedResponse {
     let mut body = String::new();
     let _ = write!(
         body,
         "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><initializeResult><currentServerTime>{unix_millis}</currentServerTime></initializeResult>"
     );
-    Reply::html(200, body)
+    OwnedResponse::html(200, body)
 }

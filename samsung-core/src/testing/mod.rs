@@ -29,7 +29,7 @@ pub const BOUNDARY: &str = "---------------------------7d93b9550d4a";
 
 /// What the simulated frontend saw.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Outcome {
+pub struct Exchange {
     pub response: Vec<u8>,
     pub uploads: Vec<(alloc::boxed::Box<Upload>, Vec<u8>)>,
     pub attachments: Vec<(Attachment, Vec<u8>)>,
@@ -39,7 +39,7 @@ pub struct Outcome {
     pub download: Option<Vec<u8>>,
 }
 
-impl Outcome {
+impl Exchange {
     pub fn status(&self) -> u16 {
         let s = core::str::from_utf8(self.response.get(9..12).unwrap_or(b"")).unwrap_or("");
         s.parse().unwrap_or(0)
@@ -82,9 +82,9 @@ impl Sim {
 
     /// Sends `bytes` split into pieces at the given cut points, then EOF
     /// only if `eof` (a camera normally waits for the answer).
-    pub fn exchange_split(&mut self, bytes: &[u8], cuts: &[usize], eof: bool) -> Outcome {
+    pub fn exchange_split(&mut self, bytes: &[u8], cuts: &[usize], eof: bool) -> Exchange {
         let mut conn = Connection::new(self.client, self.now);
-        let mut out = Outcome::default();
+        let mut out = Exchange::default();
         let mut open: BTreeMap<TransferId, usize> = BTreeMap::new();
         let mut pieces = Vec::new();
         let mut last = 0;
@@ -141,7 +141,7 @@ impl Sim {
         out
     }
 
-    pub fn exchange(&mut self, bytes: &[u8]) -> Outcome {
+    pub fn exchange(&mut self, bytes: &[u8]) -> Exchange {
         self.exchange_split(bytes, &[], false)
     }
 
@@ -149,7 +149,7 @@ impl Sim {
         &mut self,
         conn: &mut Connection,
         ev: OwnedEvent,
-        out: &mut Outcome,
+        out: &mut Exchange,
         open: &mut BTreeMap<TransferId, usize>,
     ) {
         let ev = match ev {
@@ -219,7 +219,7 @@ impl Sim {
         }
     }
 
-    pub fn post(&mut self, path: &str, body: &str) -> Outcome {
+    pub fn post(&mut self, path: &str, body: &str) -> Exchange {
         let req = format!(
             "POST {path} HTTP/1.1\r\nHost: snsgw.samsungmobile.com\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
@@ -235,12 +235,12 @@ impl Sim {
         body[start..start + 32].to_string()
     }
 
-    pub fn announce(&mut self, site: &str, key: &str, file: &str, content: &str) -> Outcome {
+    pub fn announce(&mut self, site: &str, key: &str, file: &str, content: &str) -> Exchange {
         let body = announce_body(key, file, content, "Photo");
         self.post(&format!("/{site}/photo"), &body)
     }
 
-    pub fn put(&mut self, key: &str, file: &str, data: &[u8]) -> Outcome {
+    pub fn put(&mut self, key: &str, file: &str, data: &[u8]) -> Exchange {
         let mut req = format!(
             "PUT /upload/{key}/{file} HTTP/1.1\r\nHost: snsgw.samsungmobile.com\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
             data.len()
@@ -407,7 +407,7 @@ pub fn fuzz_connection(data: &[u8]) {
 
 /// The answer is a complete HTTP response that fits one segment and is
 /// never a 5xx (storage never fails in the simulation).
-fn check_response(out: &Outcome) {
+fn check_response(out: &Exchange) {
     if out.response.is_empty() {
         return;
     }
