@@ -11,19 +11,20 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::ClientAddr;
-use crate::hotspot::{self, CheckHost};
-use crate::http::{self, HttpError, Method, OwnedResponse, RequestHead, Version};
-use crate::multipart::{self, MultipartParser};
+use crate::http::{self, HttpError, Method, OwnedResponse, Version};
 use crate::sns::{self, Bridge, Email, TransferId, Upload};
 use crate::time::Instant;
-use crate::xml::{self, AuthMethod, MediaKind};
+use crate::xml::MediaKind;
 
+mod body;
 mod download;
 mod email;
+mod request;
 
+use download::listing_html;
 pub use download::{DownloadAnswer, ListingEntry};
-use download::{download_path, listing_html};
-use email::{EmailSink, FinishStep, PartKind, email_finish_step, email_step};
+use email::{EmailSink, PartKind};
+pub use request::{RequestKind, RequestSummary, classify_request};
 
 /// The smallest buffer [`Connection::poll_transmit`] is guaranteed to fit
 /// every camera answer into; every one is built to stay below one TCP segment.
@@ -33,61 +34,6 @@ pub const MIN_TRANSMIT_BUF: usize = 2048;
 pub const DOWNLOAD_TRANSMIT_BUF: usize = 64 * 1024;
 /// Most entries shown in a download directory listing.
 pub const MAX_LISTING_ENTRIES: usize = 256;
-
-/// What a request was, for logs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum RequestKind {
-    /// A connectivity check (`GET /` on a check host).
-    Hotspot(CheckHost),
-    /// The landing page (`GET /` on any other host).
-    Landing,
-    /// ST1000 `GET /security/sso/initialize/time`.
-    Time,
-    /// ST1000 `GET /social/columbus/serviceproviders/list` (unsupported).
-    ServiceList,
-    /// NX300 AllShare `POST /security/sso/userprofiles/authentication/emailid` (unsupported).
-    AllShare,
-    /// `POST /social/columbus/email`.
-    Email,
-    /// `GET /social/columbus/email` (the reference redirects to `/`).
-    EmailPage,
-    /// `POST /<site>/auth`.
-    Auth,
-    /// `POST /<site>/photo`.
-    Photo,
-    /// `POST /<site>/video`.
-    Video,
-    /// `PUT /upload/<key>/<file>`.
-    Upload,
-    /// A read-only download of a stored file (`serve_downloads`).
-    Download,
-    /// Anything else.
-    Unknown,
-}
-
-impl RequestKind {
-    /// A short name for log lines.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            RequestKind::Hotspot(CheckHost::Gld) => "hotspot-gld",
-            RequestKind::Hotspot(CheckHost::Yahoo) => "hotspot-yahoo",
-            RequestKind::Hotspot(CheckHost::Msn) => "hotspot-msn",
-            RequestKind::Landing => "landing",
-            RequestKind::Time => "time",
-            RequestKind::ServiceList => "service-list",
-            RequestKind::AllShare => "allshare-login",
-            RequestKind::Email => "email",
-            RequestKind::EmailPage => "email-page",
-            RequestKind::Auth => "auth",
-            RequestKind::Photo => "photo",
-            RequestKind::Video => "video",
-            RequestKind::Upload => "upload",
-            RequestKind::Download => "download",
-            RequestKind::Unknown => "unknown",
-        }
-    }
-}
 
 /// A binary part of an e-mail that is starting.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,23 +125,6 @@ impl<'a> Event<'a> {
     }
 }
 
-/// A short record of the request for the frontend's log line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestSummary {
-    /// What the request was.
-    pub kind: RequestKind,
-    /// Request method.
-    pub method: Method,
-    /// Host (lowercased), if any.
-    pub host: Option<String>,
-    /// Path (no query).
-    pub path: String,
-    /// User-Agent (the model hint).
-    pub user_agent: Option<String>,
-    /// The answer's status, once known.
-    pub status: Option<u16>,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum XmlRequest {
     Auth,
@@ -209,7 +138,7 @@ enum Sink {
     Discard(OwnedResponse),
     Xml {
         buf: Vec<u8>,
-        endpoint: XmlRequest,
+        request: XmlRequest,
         site: String,
     },
     Upload(alloc::boxed::Box<Upload>),
@@ -542,305 +471,6 @@ impl Connection {
             },
         }
     }
-
-    fn start_request(
-        &mut self,
-        bridge: &mut Bridge,
-        now: Instant,
-        head: RequestHead,
-    ) -> Option<Event<'static>> {
-        self.version = head.version;
-        self.head_only = head.method == Method::Head;
-        let endpoint = classify_request(&head);
-        self.summary = Some(RequestSummary {
-            kind: endpoint,
-            method: head.method,
-            host: head.host.clone(),
-            path: head.path.clone(),
-            user_agent: head.user_agent.clone(),
-            status: None,
-        });
-        let length = head.content_length.unwrap_or(0);
-        let limits = bridge.config().limits.clone();
-        let reply_after_body = |conn: &mut Connection, reply: OwnedResponse| {
-            if length == 0 {
-                conn.respond(reply);
-            } else if length > limits.max_upload {
-                // Not worth draining; answer now and let the frontend close.
-                conn.respond(OwnedResponse::error(413, "Body too large"));
-            } else {
-                conn.phase = Phase::Body {
-                    remaining: length,
-                    sink: Sink::Discard(reply),
-                };
-            }
-        };
-        let site = site_of(&head.path);
-        let allowed = |m: &[Method]| m.contains(&head.method);
-        match endpoint {
-            RequestKind::Hotspot(check) if allowed(&[Method::Get, Method::Head]) => {
-                let reply = bridge.hotspot().answer(check, self.client, now);
-                reply_after_body(self, reply);
-            }
-            RequestKind::Landing if allowed(&[Method::Get, Method::Head]) => {
-                reply_after_body(self, hotspot::landing_reply(head.user_agent.as_deref()));
-            }
-            RequestKind::Time if allowed(&[Method::Get, Method::Head]) => {
-                reply_after_body(self, sns::time_reply(now.as_millis()));
-            }
-            RequestKind::ServiceList => reply_after_body(
-                self,
-                OwnedResponse::error(501, "ST1000 service list is not supported"),
-            ),
-            RequestKind::EmailPage if allowed(&[Method::Get, Method::Head]) => {
-                let mut reply = OwnedResponse::html(302, "");
-                reply.headers.push(("Location", String::from("/")));
-                reply_after_body(self, reply);
-            }
-            RequestKind::Auth | RequestKind::Photo | RequestKind::Video | RequestKind::AllShare
-                if head.method == Method::Post =>
-            {
-                let xml_endpoint = match endpoint {
-                    RequestKind::Auth => XmlRequest::Auth,
-                    RequestKind::Photo => XmlRequest::Announce(MediaKind::Photo),
-                    RequestKind::Video => XmlRequest::Announce(MediaKind::Video),
-                    _ => XmlRequest::AllShare,
-                };
-                if endpoint != RequestKind::AllShare && !sns::SITES.contains(&site) {
-                    reply_after_body(self, OwnedResponse::error(404, "Unknown site"));
-                } else if length == 0 {
-                    self.respond(OwnedResponse::error(400, "Empty POST payload"));
-                } else if length > limits.max_xml as u64 {
-                    reply_after_body(self, OwnedResponse::error(413, "XML request too large"));
-                } else {
-                    self.phase = Phase::Body {
-                        remaining: length,
-                        sink: Sink::Xml {
-                            buf: Vec::new(),
-                            endpoint: xml_endpoint,
-                            site: String::from(site),
-                        },
-                    };
-                }
-            }
-            RequestKind::Email if head.method == Method::Post => {
-                let boundary = head
-                    .content_type
-                    .as_deref()
-                    .and_then(multipart::boundary_from_content_type);
-                let parser = boundary.and_then(|b| MultipartParser::new(b).ok());
-                match parser {
-                    None => {
-                        reply_after_body(self, OwnedResponse::error(400, "Not a multipart body"))
-                    }
-                    Some(_) if length > limits.max_upload => {
-                        self.respond(OwnedResponse::error(413, "E-mail too large"));
-                    }
-                    Some(parser) => {
-                        let transfer = bridge.next_transfer();
-                        self.phase = Phase::Body {
-                            remaining: length,
-                            sink: Sink::Email(alloc::boxed::Box::new(EmailSink {
-                                transfer,
-                                parser,
-                                part: PartKind::None,
-                                message_buf: Vec::new(),
-                                message: None,
-                                refused: None,
-                                attachments: 0,
-                                ended: false,
-                                chunk: Vec::new(),
-                            })),
-                        };
-                        if length == 0 {
-                            return self.finish_body(bridge, now);
-                        }
-                    }
-                }
-            }
-            RequestKind::Upload if head.method == Method::Put => {
-                let (key, name) = upload_target(&head.path).unwrap_or(("", ""));
-                match bridge.begin_upload(key, name, head.content_type.as_deref(), length, now) {
-                    Err(reply) if length > limits.max_upload => self.respond(reply),
-                    Err(reply) => reply_after_body(self, reply),
-                    Ok(upload) => {
-                        let upload = alloc::boxed::Box::new(upload);
-                        let ev = Event::UploadStart(upload.clone());
-                        self.phase = Phase::Body {
-                            remaining: length,
-                            sink: Sink::Upload(upload),
-                        };
-                        return Some(ev);
-                    }
-                }
-            }
-            RequestKind::Unknown
-                if bridge.config().serve_downloads
-                    && matches!(head.method, Method::Get | Method::Head) =>
-            {
-                match download_path(&head.path) {
-                    Some(path) if length == 0 => {
-                        self.waiting_download = true;
-                        self.phase = Phase::Waiting(Waiting::Download);
-                        if let Some(s) = self.summary.as_mut() {
-                            s.kind = RequestKind::Download;
-                        }
-                        return Some(Event::Download { path });
-                    }
-                    Some(_) => reply_after_body(self, OwnedResponse::error(400, "GET with a body")),
-                    None => reply_after_body(self, OwnedResponse::error(404, "No such file")),
-                }
-            }
-            RequestKind::Unknown => {
-                reply_after_body(self, OwnedResponse::error(404, "Unknown API"))
-            }
-            _ => reply_after_body(self, OwnedResponse::error(405, "Method not allowed")),
-        }
-        None
-    }
-
-    fn step_body(&mut self, bridge: &mut Bridge, now: Instant, input: &[u8]) -> StepOutput {
-        let Phase::Body { remaining, sink } = &mut self.phase else {
-            return StepOutput::Nothing(input.len());
-        };
-        if *remaining == 0 {
-            return match self.finish_body(bridge, now) {
-                Some(ev) => StepOutput::Owned(0, ev),
-                None => self.chunk_or_nothing(),
-            };
-        }
-        let take = usize::try_from(*remaining)
-            .unwrap_or(usize::MAX)
-            .min(input.len());
-        let chunk = &input[..take];
-        let max_xml = bridge.config().limits.max_xml;
-        let outcome = match sink {
-            Sink::Discard(_) => StepOutput::Nothing(take),
-            Sink::Xml { buf, .. } => {
-                if buf.len() + take > max_xml {
-                    *sink = Sink::Discard(OwnedResponse::error(413, "XML request too large"));
-                } else {
-                    buf.extend_from_slice(chunk);
-                }
-                StepOutput::Nothing(take)
-            }
-            Sink::Upload(u) => {
-                if take == 0 {
-                    StepOutput::Nothing(0)
-                } else {
-                    StepOutput::InputData(take, u.transfer, 0..take)
-                }
-            }
-            Sink::Email(e) => email_step(e, bridge, chunk),
-        };
-        let used = match &outcome {
-            StepOutput::Nothing(n)
-            | StepOutput::Owned(n, _)
-            | StepOutput::InputData(n, _, _)
-            | StepOutput::ChunkData(n, _) => *n,
-        };
-        *remaining -= used as u64;
-        if *remaining == 0 && matches!(outcome, StepOutput::Nothing(_)) {
-            if let Some(ev) = self.finish_body(bridge, now) {
-                return StepOutput::Owned(used, ev);
-            }
-            if let StepOutput::ChunkData(_, t) = self.chunk_or_nothing() {
-                return StepOutput::ChunkData(used, t);
-            }
-        }
-        outcome
-    }
-
-    /// After `finish_body` produced carry data for the e-mail sink.
-    fn chunk_or_nothing(&mut self) -> StepOutput {
-        match &self.phase {
-            Phase::Body {
-                sink: Sink::Email(e),
-                ..
-            } if !e.chunk.is_empty() => StepOutput::ChunkData(0, e.transfer),
-            _ => StepOutput::Nothing(0),
-        }
-    }
-
-    /// The body is complete: decide the answer or hand out the final event.
-    /// For e-mail this is called repeatedly while the parser still yields
-    /// events (its carry data lands in `chunk`).
-    fn finish_body(&mut self, bridge: &mut Bridge, now: Instant) -> Option<Event<'static>> {
-        let phase = core::mem::replace(&mut self.phase, Phase::Closed);
-        let Phase::Body { sink, remaining } = phase else {
-            self.phase = phase;
-            return None;
-        };
-        match sink {
-            Sink::Discard(reply) => self.respond(reply),
-            Sink::Xml {
-                buf,
-                endpoint,
-                site,
-            } => {
-                let reply = xml_reply(bridge, now, endpoint, &site, &buf);
-                self.respond(reply);
-            }
-            Sink::Upload(u) => {
-                let transfer = u.transfer;
-                self.phase = Phase::Waiting(Waiting::Upload(u));
-                return Some(Event::UploadComplete { transfer });
-            }
-            Sink::Email(mut e) => {
-                e.chunk.clear();
-                if !e.ended {
-                    match email_finish_step(&mut e, bridge) {
-                        FinishStep::Event(ev) => {
-                            self.phase = Phase::Body {
-                                remaining,
-                                sink: Sink::Email(e),
-                            };
-                            return Some(ev);
-                        }
-                        FinishStep::Chunk => {
-                            self.phase = Phase::Body {
-                                remaining,
-                                sink: Sink::Email(e),
-                            };
-                            return None;
-                        }
-                        FinishStep::Done => {}
-                    }
-                }
-                return self.conclude_email(bridge, e);
-            }
-        }
-        None
-    }
-
-    fn conclude_email(
-        &mut self,
-        bridge: &mut Bridge,
-        e: alloc::boxed::Box<EmailSink>,
-    ) -> Option<Event<'static>> {
-        let delivered = e.attachments > 0;
-        let refusal = if let Some(reply) = e.refused {
-            Some(reply)
-        } else {
-            match e.message {
-                None => Some(OwnedResponse::error(400, "No 'message' part in the e-mail")),
-                Some(message) => match bridge.plan_email(e.transfer, message, e.attachments) {
-                    Ok(email) => {
-                        self.phase = Phase::Waiting(Waiting::Email(e.transfer));
-                        return Some(Event::EmailComplete(alloc::boxed::Box::new(email)));
-                    }
-                    Err(reply) => Some(reply),
-                },
-            }
-        };
-        if let Some(reply) = refusal {
-            self.respond(reply);
-        }
-        delivered.then_some(Event::Aborted {
-            transfer: e.transfer,
-            reason: AbortReason::Refused,
-        })
-    }
 }
 
 fn bad_head_reason(e: HttpError) -> &'static str {
@@ -851,101 +481,5 @@ fn bad_head_reason(e: HttpError) -> &'static str {
         HttpError::BadContentLength => "Bad Content-Length",
         HttpError::LengthRequired => "Content-Length required (chunked bodies are not supported)",
         HttpError::BufferTooSmall => "Response too large",
-    }
-}
-
-/// The answer to a complete XML request.
-fn xml_reply(
-    bridge: &mut Bridge,
-    now: Instant,
-    endpoint: XmlRequest,
-    site: &str,
-    body: &[u8],
-) -> OwnedResponse {
-    let doc = String::from_utf8_lossy(body);
-    if doc.trim().is_empty() {
-        return OwnedResponse::error(400, "Empty POST payload");
-    }
-    match endpoint {
-        XmlRequest::Auth => {
-            let Ok(req) = xml::parse_auth(&doc) else {
-                return OwnedResponse::error(400, "Malformed auth request");
-            };
-            match req.method {
-                AuthMethod::Login => {
-                    if req.oauth || sns::OAUTH_SITES.contains(&site) {
-                        return OwnedResponse::error(401, "OAuth not supported");
-                    }
-                    match bridge.login(site, &req, now) {
-                        Ok(key) => sns::login_reply(&key, &bridge.config().screen_name),
-                        Err(_) => OwnedResponse::error(401, "Login failed"),
-                    }
-                }
-                AuthMethod::Logout => {
-                    bridge.logout(req.session_key.as_deref());
-                    sns::logout_reply()
-                }
-                AuthMethod::Other => OwnedResponse::error(400, "Unsupported auth method"),
-            }
-        }
-        XmlRequest::Announce(kind) => match xml::parse_announce(&doc, kind) {
-            Ok(ann) => bridge.announce(site, &ann, now),
-            Err(xml::XmlError::MissingSessionKey) => OwnedResponse::error(401, "Session expired"),
-            Err(_) => OwnedResponse::error(400, "Malformed announce request"),
-        },
-        XmlRequest::AllShare => match xml::parse_user_auth(&doc) {
-            Ok(req) if bridge.config().is_allowed(&req.login_id) => {
-                OwnedResponse::error(501, "Samsung account login is not supported")
-            }
-            Ok(_) => OwnedResponse::error(401, "Login failed"),
-            Err(_) => OwnedResponse::error(400, "Malformed userAuthRequest"),
-        },
-    }
-}
-
-/// `/<site>/…` → `<site>`.
-fn site_of(path: &str) -> &str {
-    path.trim_start_matches('/').split('/').next().unwrap_or("")
-}
-
-/// `/upload/<key>/<name>` → (key, name).
-fn upload_target(path: &str) -> Option<(&str, &str)> {
-    let rest = path.strip_prefix("/upload/")?;
-    let (key, name) = rest.split_once('/')?;
-    (!key.is_empty() && !name.is_empty() && !name.contains('/')).then_some((key, name))
-}
-
-/// Which endpoint a request head addresses (routing by Host for `GET /`,
-/// by path otherwise, as the reference does).
-pub fn classify_request(head: &RequestHead) -> RequestKind {
-    let path = head.path.as_str();
-    if path == "/" {
-        return match head.host.as_deref().and_then(CheckHost::from_host) {
-            Some(check) => RequestKind::Hotspot(check),
-            None => RequestKind::Landing,
-        };
-    }
-    match path {
-        "/security/sso/initialize/time" => return RequestKind::Time,
-        "/social/columbus/serviceproviders/list" => return RequestKind::ServiceList,
-        "/security/sso/userprofiles/authentication/emailid" => return RequestKind::AllShare,
-        "/social/columbus/email" => {
-            return if head.method == Method::Post {
-                RequestKind::Email
-            } else {
-                RequestKind::EmailPage
-            };
-        }
-        _ => {}
-    }
-    if path.starts_with("/upload/") {
-        return RequestKind::Upload;
-    }
-    let mut parts = path.trim_start_matches('/').split('/');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(site), Some("auth"), None) if !site.is_empty() => RequestKind::Auth,
-        (Some(site), Some("photo"), None) if !site.is_empty() => RequestKind::Photo,
-        (Some(site), Some("video"), None) if !site.is_empty() => RequestKind::Video,
-        _ => RequestKind::Unknown,
     }
 }
