@@ -17,7 +17,8 @@
 //!   response, then close.
 //! * [`dns::DnsResponder`] — answers the cameras' DNS queries.
 //! * Building blocks with their own tests and fuzz targets: [`http`],
-//!   [`multipart`], [`xml`], [`crypto`], [`route`], [`mastodon`], [`hotspot`].
+//!   [`multipart`], [`xml`], [`crypto`], [`route`], [`mastodon`], [`media`],
+//!   [`hotspot`].
 //!
 //! # Time
 //!
@@ -97,6 +98,7 @@ pub mod dns;
 pub mod hotspot;
 pub mod http;
 pub mod mastodon;
+pub mod media;
 pub mod multipart;
 pub mod route;
 #[cfg(test)]

@@ -302,32 +302,10 @@ fn stored_files(media: &[MediaFile], keep_alt: bool) -> (Vec<StoredFile>, Vec<(P
         .unzip()
 }
 
-/// The type to send a file as: the camera's (normalised, `image/pjpeg` →
-/// `image/jpeg`), else guessed from the name's extension.
+/// The type to send a file as (the core's one table; see
+/// [`samsung_core::media::content_type`]).
 pub(crate) fn content_type(given: Option<&str>, file_name: &str) -> String {
-    let given = given
-        .map(samsung_core::mastodon::media_type)
-        .filter(|t| t != "application/octet-stream");
-    if let Some(t) = given {
-        return t.into_owned();
-    }
-    let ext = file_name
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    match ext.as_str() {
-        "jpg" | "jpeg" => "image/jpeg",
-        "png" => "image/png",
-        "gif" => "image/gif",
-        "mp4" => "video/mp4",
-        "mov" => "video/quicktime",
-        "avi" => "video/x-msvideo",
-        "3gp" => "video/3gpp",
-        "mts" | "m2ts" => "video/mp2t",
-        "wav" => "audio/wav",
-        _ => "application/octet-stream",
-    }
-    .to_owned()
+    samsung_core::media::content_type(given, file_name).into_owned()
 }
 
 /// A poisoned lock only means another worker panicked; the data is still consistent on disk.

@@ -365,7 +365,11 @@ pub(super) fn download_answer(real: PathBuf, download: &mut Option<PathBuf>) -> 
         return DownloadAnswer::NotFound;
     };
     if meta.is_file() {
-        let content_type = store::content_type(&real);
+        let name = real
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let content_type = samsung_core::media::type_from_name(name);
         *download = Some(real);
         return DownloadAnswer::File {
             len: meta.len(),
