@@ -51,7 +51,11 @@
 //! 4. **Drain** [`conn::Connection::poll_event`] until `None` (aborts caused
 //!    by EOF or timeouts), and [`sns::Bridge::poll_event`] until `None`
 //!    (batches closed, sessions expired).
-//! 5. **Transmit**: [`conn::Connection::poll_transmit`] renders the complete
+//! 5. **Persist** (frontends that keep sessions across restarts): when
+//!    [`conn::Connection::poll_save_sessions`] says so, write
+//!    [`sns::Bridge::export_sessions`] durably before transmitting — the
+//!    answer the camera gets depends on it.
+//! 6. **Transmit**: [`conn::Connection::poll_transmit`] renders the complete
 //!    answer into a buffer of at least [`conn::MIN_TRANSMIT_BUF`] bytes;
 //!    write it with *one* write (one TCP segment: the cameras need it), then
 //!    close once [`conn::Connection::is_closed`] says so.

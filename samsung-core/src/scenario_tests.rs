@@ -153,6 +153,66 @@ fn unknown_session_and_logout() {
 }
 
 #[test]
+fn requests_that_change_sessions_ask_for_a_save_before_their_answer() {
+    let mut sim = Sim::new(whitelist_config());
+    let saves = |out: &Exchange| (out.status(), out.save_sessions);
+    let hotspot = sim.exchange(b"GET / HTTP/1.1\r\nHost: gld.samsungosp.com\r\n\r\n");
+    assert_eq!(saves(&hotspot), (200, false));
+    let mut closed = whitelist_config();
+    closed.senders = Some(vec!["somebody-else".into()]);
+    assert_eq!(
+        saves(&Sim::new(closed).post("/facebook/auth", V7_BODY)),
+        (401, false)
+    );
+    let login = sim.post("/facebook/auth", V7_BODY);
+    assert_eq!(saves(&login), (200, true));
+    let key = sim.login(V7_BODY);
+    assert_eq!(
+        saves(&sim.announce("facebook", &key, "a.jpg", "x")),
+        (200, true)
+    );
+    assert_eq!(saves(&sim.put(&key, "a.jpg", b"abc")), (200, true));
+    // Nothing was announced under that name: the table is unchanged.
+    assert_eq!(saves(&sim.put(&key, "b.jpg", b"abc")), (404, false));
+    let stranger = "0123456789abcdef0123456789abcdef";
+    assert_eq!(
+        saves(&sim.announce("facebook", stranger, "a.jpg", "x")),
+        (401, false)
+    );
+    let email = email_request(&email_body("x", &["a@b.c"], "hi", &[], "\r\n", true));
+    assert_eq!(saves(&sim.exchange(&email)), (200, false));
+    // A failed store puts the file back among the announced ones: saved too.
+    sim.announce("facebook", &key, "c.jpg", "x");
+    sim.fail_store = true;
+    assert_eq!(saves(&sim.put(&key, "c.jpg", b"abc")), (500, true));
+    let logout =
+        format!("<Request Method=\"logout\" Timeout=\"3000\" SessionKey=\"{key}\"></Request>");
+    assert_eq!(saves(&sim.post("/facebook/auth", &logout)), (200, true));
+}
+
+#[test]
+fn the_log_line_never_carries_an_upload_session_key() {
+    let mut sim = Sim::new(whitelist_config());
+    let key = sim.login(V7_BODY);
+    sim.announce("facebook", &key, "SAM_1.JPG", "x");
+    let logged = |out: &Exchange| out.summary.as_ref().unwrap().loggable_path.clone();
+    assert_eq!(
+        logged(&sim.put(&key, "SAM_1.JPG", b"abc")),
+        "/upload/[session]/SAM_1.JPG"
+    );
+    assert_eq!(
+        logged(&sim.put(&key, &key, b"abc")),
+        "/upload/[session]/[session]"
+    );
+    let no_name = format!("PUT /upload/{key} HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+    assert_eq!(logged(&sim.exchange(no_name.as_bytes())), "/upload/[…]");
+    assert_eq!(
+        logged(&sim.announce("facebook", &key, "a.jpg", "x")),
+        "/facebook/photo"
+    );
+}
+
+#[test]
 fn video_announce_works() {
     let mut sim = Sim::new(whitelist_config());
     let key = sim.login(V7_BODY);

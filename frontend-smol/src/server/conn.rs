@@ -58,13 +58,8 @@ pub(super) async fn serve(shared: &Arc<Shared>, mut stream: Async<TcpStream>, pe
         MIN_TRANSMIT_BUF
     };
     let mut out = vec![0u8; out_len];
-    let mut saved = false;
     loop {
-        if !saved && changes_sessions(&conn) {
-            // Logins, announces and uploads change the session table: it is
-            // on disk before the camera hears back, so a crash right after
-            // the answer loses nothing.
-            saved = true;
+        if conn.poll_save_sessions() {
             let shared = shared.clone();
             smol::unblock(move || save_sessions(&shared)).await;
         }
@@ -114,6 +109,10 @@ pub(super) async fn serve(shared: &Arc<Shared>, mut stream: Async<TcpStream>, pe
     for (_, t) in std::mem::take(&mut transfers) {
         t.discard();
     }
+    if conn.poll_save_sessions() {
+        let shared = shared.clone();
+        smol::unblock(move || save_sessions(&shared)).await;
+    }
     if let Some(s) = conn.summary() {
         let status = s
             .status
@@ -123,43 +122,10 @@ pub(super) async fn serve(shared: &Arc<Shared>, mut stream: Async<TcpStream>, pe
             peer.ip(),
             s.method.as_str(),
             s.host.as_deref().unwrap_or(""),
-            loggable_path(s.kind, &s.path),
+            s.loggable_path,
             s.kind.as_str(),
             s.user_agent.as_deref().unwrap_or("-")
         );
-        if !matches!(
-            s.kind,
-            samsung_core::conn::RequestKind::Hotspot(_) | samsung_core::conn::RequestKind::Landing
-        ) {
-            shared.dirty();
-        }
-    }
-}
-
-/// Whether the answer is ready for a request that changed login sessions
-/// or batches.
-pub(super) fn changes_sessions(conn: &Connection) -> bool {
-    use samsung_core::conn::RequestKind;
-    conn.summary().is_some_and(|s| {
-        s.status == Some(200)
-            && matches!(
-                s.kind,
-                RequestKind::Auth | RequestKind::Photo | RequestKind::Video | RequestKind::Upload
-            )
-    })
-}
-
-/// The request path for the log: upload paths carry the session key, which
-/// authorises uploads and stays out of logs.
-pub(super) fn loggable_path(
-    endpoint: samsung_core::conn::RequestKind,
-    path: &str,
-) -> std::borrow::Cow<'_, str> {
-    match (endpoint, path.rsplit_once('/')) {
-        (samsung_core::conn::RequestKind::Upload, Some((_, file))) => {
-            format!("/upload/[session]/{file}").into()
-        }
-        _ => path.into(),
     }
 }
 

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -83,7 +83,8 @@ struct Shared {
     config: Config,
     /// Folders the download server must never show.
     excluded: Vec<PathBuf>,
-    sessions_dirty: AtomicBool,
+    /// The bridge's sessions revision last written to disk.
+    saved_revision: AtomicU64,
     active: AtomicUsize,
     save_lock: Mutex<()>,
 }
@@ -95,10 +96,6 @@ impl Shared {
         // A panic while holding it cannot leave the core half-updated in a
         // way that matters more than stopping the daemon would.
         self.bridge.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn dirty(&self) {
-        self.sessions_dirty.store(true, Ordering::Relaxed);
     }
 
     fn active(&self) -> usize {
@@ -229,7 +226,7 @@ pub fn run(config: Config) -> Result<(), String> {
         outbox: Arc::new(outbox),
         config,
         excluded,
-        sessions_dirty: AtomicBool::new(false),
+        saved_revision: AtomicU64::new(0),
         active: AtomicUsize::new(0),
         save_lock: Mutex::new(()),
     });
@@ -404,7 +401,7 @@ async fn timers(shared: Arc<Shared>) {
         Timer::after(Duration::from_millis(wait_ms)).await;
         shared.bridge().handle_timeout(now());
         drain_bridge(&shared).await;
-        if shared.sessions_dirty.swap(false, Ordering::Relaxed) {
+        if shared.bridge().sessions_revision() != shared.saved_revision.load(Ordering::Relaxed) {
             save_sessions(&shared);
         }
     }
@@ -414,11 +411,14 @@ fn save_sessions(shared: &Shared) {
     // One writer at a time, and the export taken under the same lock, so an
     // older table never overwrites a newer one.
     let _writer = shared.save_lock.lock().unwrap_or_else(|e| e.into_inner());
-    shared.sessions_dirty.store(false, Ordering::Relaxed);
-    let text = shared.bridge().export_sessions();
+    let (text, revision) = {
+        let bridge = shared.bridge();
+        (bridge.export_sessions(), bridge.sessions_revision())
+    };
     let path = shared.config.session_folder.join(SESSIONS_FILE);
-    if let Err(e) = store::write_atomic(&path, text.as_bytes()) {
-        tracing::error!("cannot save sessions to {}: {e}", path.display());
+    match store::write_atomic(&path, text.as_bytes()) {
+        Ok(()) => shared.saved_revision.store(revision, Ordering::Relaxed),
+        Err(e) => tracing::error!("cannot save sessions to {}: {e}", path.display()),
     }
 }
 
@@ -429,7 +429,6 @@ async fn drain_bridge(shared: &Shared) {
         match ev {
             None => break,
             Some(BridgeEvent::BatchClosed { batch, uploaded }) => {
-                shared.dirty();
                 let outbox = shared.outbox.clone();
                 let id = batch.clone();
                 match smol::unblock(move || outbox.finish_batch(&id)).await {
@@ -441,7 +440,6 @@ async fn drain_bridge(shared: &Shared) {
                 }
             }
             Some(BridgeEvent::SessionExpired { user }) => {
-                shared.dirty();
                 tracing::debug!("session of {user} expired");
             }
             Some(other) => tracing::debug!("ignoring a bridge event: {other:?}"),

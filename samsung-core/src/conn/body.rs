@@ -139,7 +139,7 @@ impl Connection {
         } else {
             match e.message {
                 None => Some(OwnedResponse::error(400, "No 'message' part in the e-mail")),
-                Some(message) => match bridge.plan_email(e.transfer, message, e.attachments) {
+                Some(message) => match bridge.accept_email(e.transfer, message, e.attachments) {
                     Ok(email) => {
                         self.phase = Phase::Waiting(Waiting::Email(e.transfer));
                         return Some(Event::EmailComplete(alloc::boxed::Box::new(email)));

@@ -187,6 +187,9 @@ pub struct Connection {
     waiting_download: bool,
     events: VecDeque<Event<'static>>,
     summary: Option<RequestSummary>,
+    /// This connection's calls changed the bridge's session table since the
+    /// frontend last saved it for us.
+    sessions_changed: bool,
 }
 
 impl Connection {
@@ -205,6 +208,7 @@ impl Connection {
             waiting_download: false,
             events: VecDeque::new(),
             summary: None,
+            sessions_changed: false,
         }
     }
 
@@ -222,7 +226,10 @@ impl Connection {
             self.last_input = now;
             self.received_any = true;
         }
-        match self.step(bridge, now, input) {
+        let revision = bridge.sessions_revision();
+        let output = self.step(bridge, now, input);
+        self.note_sessions(bridge, revision);
+        match output {
             StepOutput::Nothing(n) => (n, None),
             StepOutput::Owned(n, ev) => (n, Some(ev)),
             StepOutput::InputData(n, transfer, range) => (
@@ -248,7 +255,11 @@ impl Connection {
     /// The peer closed its sending side (or the connection broke).
     pub fn handle_eof(&mut self, bridge: &mut Bridge, now: Instant) {
         match core::mem::replace(&mut self.phase, Phase::Closed) {
-            Phase::Body { sink, .. } => self.abort_sink(bridge, now, sink, AbortReason::Truncated),
+            Phase::Body { sink, .. } => {
+                let revision = bridge.sessions_revision();
+                self.abort_sink(bridge, now, sink, AbortReason::Truncated);
+                self.note_sessions(bridge, revision);
+            }
             // The frontend is storing: let it finish; the answer goes nowhere.
             waiting @ Phase::Waiting(_) => self.phase = waiting,
             respond @ Phase::Respond(_) => self.phase = respond,
@@ -280,7 +291,9 @@ impl Connection {
             Phase::Head if !self.received_any => {}
             Phase::Head => self.respond(OwnedResponse::error(408, "Request head timeout")),
             Phase::Body { sink, .. } => {
+                let revision = bridge.sessions_revision();
                 self.abort_sink(bridge, now, sink, AbortReason::TimedOut);
+                self.note_sessions(bridge, revision);
                 self.respond(OwnedResponse::error(408, "Request body timeout"));
             }
             other => self.phase = other,
@@ -306,13 +319,28 @@ impl Connection {
             return;
         }
         if let Phase::Waiting(Waiting::Upload(u)) = &self.phase {
+            let revision = bridge.sessions_revision();
             bridge.end_upload(u, stored, now);
+            self.note_sessions(bridge, revision);
         }
         self.respond(if stored {
             sns::succ_reply()
         } else {
             OwnedResponse::error(500, "Could not store the upload")
         });
+    }
+
+    /// Whether the session table must be saved now
+    /// ([`Bridge::export_sessions`]): this connection's request changed it (a
+    /// login, logout, announce or upload) and its answer is ready, or will
+    /// never come. Saving before [`Connection::poll_transmit`] means a crash
+    /// right after the camera's answer loses nothing. Returns `true` once per
+    /// change: call it before every `poll_transmit`, and once more after the
+    /// connection closed.
+    #[must_use]
+    pub fn poll_save_sessions(&mut self) -> bool {
+        let answered = matches!(self.phase, Phase::Respond(_) | Phase::Sent | Phase::Closed);
+        answered && core::mem::take(&mut self.sessions_changed)
     }
 
     /// The next event not tied to input (aborts after EOF or timeout).
@@ -392,6 +420,11 @@ impl Connection {
         self.client
     }
 
+    /// Remembers whether the bridge calls since `revision` changed sessions.
+    fn note_sessions(&mut self, bridge: &Bridge, revision: u64) {
+        self.sessions_changed |= bridge.sessions_revision() != revision;
+    }
+
     fn respond(&mut self, reply: OwnedResponse) {
         if let Some(s) = self.summary.as_mut() {
             s.status = Some(reply.status);
@@ -458,7 +491,7 @@ impl Connection {
                     kind: RequestKind::Unknown,
                     method: Method::Other,
                     host: None,
-                    path: String::new(),
+                    loggable_path: String::new(),
                     user_agent: None,
                     status: None,
                 });

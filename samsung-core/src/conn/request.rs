@@ -79,8 +79,9 @@ pub struct RequestSummary {
     pub method: Method,
     /// Host (lowercased), if any.
     pub host: Option<String>,
-    /// Path (no query).
-    pub path: String,
+    /// The path (no query) as it may be logged: an upload's session key,
+    /// which authorises uploads, is replaced by `[session]`.
+    pub loggable_path: String,
     /// User-Agent (the model hint).
     pub user_agent: Option<String>,
     /// The answer's status, once known.
@@ -102,7 +103,7 @@ impl Connection {
             kind,
             method: head.method,
             host: head.host.clone(),
-            path: head.path.clone(),
+            loggable_path: loggable_path(kind, &head.path),
             user_agent: head.user_agent.clone(),
             status: None,
         });
@@ -367,6 +368,18 @@ pub(super) fn xml_reply(
             Ok(_) => OwnedResponse::error(401, "Login failed"),
             Err(_) => OwnedResponse::error(400, "Malformed userAuthRequest"),
         },
+    }
+}
+
+/// What of a request path may be logged: everything but an upload's
+/// session key.
+fn loggable_path(kind: RequestKind, path: &str) -> String {
+    match (kind, upload_target(path)) {
+        (RequestKind::Upload, Some((key, name))) => {
+            alloc::format!("/upload/[session]/{}", name.replace(key, "[session]"))
+        }
+        (RequestKind::Upload, None) => String::from("/upload/[…]"),
+        _ => String::from(path),
     }
 }
 

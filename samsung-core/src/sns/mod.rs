@@ -368,6 +368,7 @@ pub struct Bridge {
     keys: KeyGen,
     next_transfer: u64,
     events: VecDeque<BridgeEvent>,
+    sessions_revision: u64,
 }
 
 impl Bridge {
@@ -384,6 +385,7 @@ impl Bridge {
             },
             next_transfer: 1,
             events: VecDeque::new(),
+            sessions_revision: 0,
         }
     }
 
@@ -400,6 +402,19 @@ impl Bridge {
     /// Number of live sessions.
     pub fn session_count(&self) -> usize {
         self.sessions.len()
+    }
+
+    /// A number that changes whenever the session table changes, i.e.
+    /// whenever [`Bridge::export_sessions`] would write something new. A
+    /// frontend that persists sessions compares it with the revision it saved
+    /// last; [`crate::conn::Connection::poll_save_sessions`] tells it when an
+    /// answer must wait for the save.
+    pub fn sessions_revision(&self) -> u64 {
+        self.sessions_revision
+    }
+
+    fn sessions_changed(&mut self) {
+        self.sessions_revision = self.sessions_revision.wrapping_add(1);
     }
 
     pub(crate) fn hotspot(&mut self) -> &mut crate::hotspot::HotspotState {
@@ -451,6 +466,7 @@ impl Bridge {
             let expired = now >= s.last_used + limits.session_idle
                 || now >= s.created + limits.session_max_age;
             if expired && s.batch.as_ref().is_none_or(|b| b.in_flight == 0) {
+                self.sessions_revision = self.sessions_revision.wrapping_add(1);
                 let s = self.sessions.swap_remove(i);
                 close_batch(&mut self.events, s.batch);
                 self.events
@@ -461,6 +477,7 @@ impl Bridge {
                 b.uploaded > 0 && b.in_flight == 0 && now >= b.last_activity + limits.batch_idle
             });
             if idle {
+                self.sessions_revision = self.sessions_revision.wrapping_add(1);
                 let batch = s.batch.take();
                 close_batch(&mut self.events, batch);
             }
@@ -511,6 +528,7 @@ impl Bridge {
             batch: None,
             pending: Vec::new(),
         });
+        self.sessions_changed();
         Ok(key)
     }
 
@@ -530,6 +548,7 @@ impl Bridge {
         }
         let s = self.sessions.swap_remove(i);
         close_batch(&mut self.events, s.batch);
+        self.sessions_changed();
         true
     }
 
@@ -557,6 +576,7 @@ impl Bridge {
             n
         });
         let new_id = self.keys.hex(8);
+        self.sessions_changed();
         let s = &mut self.sessions[i];
         if !s.site.eq_ignore_ascii_case(site) {
             // A camera announcing to another site than it logged into:
@@ -665,6 +685,7 @@ impl Bridge {
             return Err(OwnedResponse::error(404, "Upload was not announced"));
         };
         let pending = s.pending.remove(pos);
+        self.sessions_revision = self.sessions_revision.wrapping_add(1);
         let Some(batch) = s.batch.as_mut().filter(|b| b.id == pending.batch_id) else {
             return Err(OwnedResponse::error(409, "Batch already closed"));
         };
@@ -709,6 +730,7 @@ impl Bridge {
         else {
             return;
         };
+        self.sessions_revision = self.sessions_revision.wrapping_add(1);
         if !stored && s.pending.len() < MAX_PENDING_FILES {
             // Keep the slot: the camera announces and uploads it again.
             s.pending.push(PendingFile {
@@ -732,7 +754,7 @@ impl Bridge {
     }
 
     /// Checks an e-mail's sender and plans its recipients.
-    pub fn plan_email(
+    pub fn accept_email(
         &self,
         transfer: TransferId,
         message: EmailMessage,

@@ -15,7 +15,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::ClientAddr;
-use crate::conn::{Attachment, Connection, Event, MIN_TRANSMIT_BUF};
+use crate::conn::{Attachment, Connection, Event, MIN_TRANSMIT_BUF, RequestKind, RequestSummary};
 use crate::crypto::Secret;
 use crate::route::{Action, ActionKind, Routes};
 use crate::sns::{Bridge, BridgeConfig, Email, TransferId, Upload};
@@ -37,6 +37,10 @@ pub struct Exchange {
     pub aborted: Vec<TransferId>,
     /// Bytes of a served download (streamed after the head).
     pub download: Option<Vec<u8>>,
+    /// The connection asked for the sessions to be saved before its answer.
+    pub save_sessions: bool,
+    /// The connection's record of the request, for the log line.
+    pub summary: Option<RequestSummary>,
 }
 
 impl Exchange {
@@ -84,6 +88,7 @@ impl Sim {
     /// only if `eof` (a camera normally waits for the answer).
     pub fn exchange_split(&mut self, bytes: &[u8], cuts: &[usize], eof: bool) -> Exchange {
         let mut conn = Connection::new(self.client, self.now);
+        let revision = self.bridge.sessions_revision();
         let mut out = Exchange::default();
         let mut open: BTreeMap<TransferId, usize> = BTreeMap::new();
         let mut pieces = Vec::new();
@@ -129,6 +134,7 @@ impl Sim {
         } else {
             MIN_TRANSMIT_BUF
         };
+        out.save_sessions = conn.poll_save_sessions();
         if let Some(n) = conn.poll_transmit(&mut buf[..limit]) {
             out.response = buf[..n].to_vec();
             assert!(conn.is_closed());
@@ -138,6 +144,14 @@ impl Sim {
                 out.response.extend_from_slice(&data);
             }
         }
+        if conn.is_closed() {
+            // Every change of the session table is saved before the answer
+            // (or, without one, when the connection ends), and only once.
+            let changed = self.bridge.sessions_revision() != revision;
+            assert_eq!(out.save_sessions, changed, "sessions changed: {changed}");
+            assert!(!conn.poll_save_sessions(), "asked to save twice");
+        }
+        out.summary = conn.summary().cloned();
         out
     }
 
@@ -389,15 +403,25 @@ pub fn fuzz_connection(data: &[u8]) {
         let _ = sim.announce("picasa", &key, "FUZZ.JPG", "fuzz~alt");
         let input = replace_all(rest, KEY_PLACEHOLDER, key.as_bytes());
         let out = sim.exchange_split(&input, cuts, eof);
-        (out, input.len())
+        (out, input.len(), key)
     };
-    let (whole, len) = run(&[], false);
+    let (whole, len, key) = run(&[], false);
+    if let Some(s) = whole
+        .summary
+        .as_ref()
+        .filter(|s| s.kind == RequestKind::Upload)
+    {
+        assert!(
+            !s.loggable_path.contains(key.as_str()),
+            "an upload's session key would be logged"
+        );
+    }
     let step = usize::from(seed % 61) + 1;
     let cuts: Vec<usize> = (step..len).step_by(step).collect();
-    let (split, _) = run(&cuts, false);
+    let (split, ..) = run(&cuts, false);
     assert_eq!(whole, split, "chunking changed the outcome");
     check_response(&whole);
-    let (closed, _) = run(&cuts, true);
+    let (closed, ..) = run(&cuts, true);
     check_response(&closed);
     // Whatever was delivered as complete must also have been answered.
     if !closed.uploads.is_empty() || !closed.emails.is_empty() {
