@@ -15,6 +15,8 @@
 //!   login sessions, batches, hotspot alternation. One per process.
 //! * [`conn::Connection`] — one camera TCP connection: one request, one
 //!   response, then close.
+//! * [`deliver`] — what happens to a received upload or e-mail: a plan of
+//!   steps (store, queue a post, a mail, a shell command) the frontend runs.
 //! * [`dns::DnsResponder`] — answers the cameras' DNS queries.
 //! * Building blocks with their own tests and fuzz targets: [`http`],
 //!   [`multipart`], [`xml`], [`crypto`], [`route`], [`mastodon`], [`media`],
@@ -98,6 +100,7 @@ extern crate std;
 
 pub mod conn;
 pub mod crypto;
+pub mod deliver;
 pub mod dns;
 pub mod hotspot;
 pub mod http;

@@ -222,11 +222,18 @@ pub fn user_folder(secret: &[u8], user: &str) -> String {
 
 /// The folder a `store` action writes into: the instance name for `store.<instance>`, else user_folder(...).
 pub fn store_folder(action: &Action, secret: &[u8], user: &str) -> String {
-    match &action.instance {
-        // Re-checked because `Action`'s fields are public and may not come from `parse`.
-        Some(i) if valid_instance(i) => i.clone(),
-        _ => user_folder(secret, user),
+    match instance_folder(action) {
+        Some(i) => String::from(i),
+        None => user_folder(secret, user),
     }
+}
+
+/// The folder an action's instance names (`store.<instance>` writes into
+/// `<instance>`), if it has a valid one; [`store_folder`] falls back to the
+/// user's folder without.
+pub fn instance_folder(action: &Action) -> Option<&str> {
+    // Re-checked because `Action`'s fields are public and may not come from `parse`.
+    action.instance.as_deref().filter(|i| valid_instance(i))
 }
 
 /// Windows device names, which are special in any directory there (Werkzeug guards them too).
