@@ -41,6 +41,7 @@ use tracing::info;
 use crate::config::{MailConfig, MastodonConfig, ShellConfig};
 use store::{JobFile, JobSpec, MailSpec, MastodonSpec, ShellSpec, StoredFile};
 
+pub use batch::OpenBatch;
 pub use listing::{JobKind, JobState, JobSummary};
 pub use worker::WorkerHandle;
 
@@ -70,11 +71,8 @@ pub struct OutboxSettings {
     pub smtp_timeout: Duration,
     /// Per attempt, how long to poll a media upload Mastodon is still processing.
     pub media_processing_wait: Duration,
-    /// How often the workers look for `outbox retry`'s marker and for orphaned batches.
+    /// How often the workers look for `outbox retry`'s marker.
     pub rescan_interval: Duration,
-    /// An open batch with no new file for this long is posted as it is
-    /// (covers batches left open by a restart: the core's own timeout is shorter).
-    pub orphan_batch_after: Duration,
     /// Finished jobs are listed for this long, then removed.
     pub done_retention: Duration,
     /// Worker threads (jobs for the same target never run in parallel).
@@ -96,7 +94,6 @@ impl Default for OutboxSettings {
             smtp_timeout: Duration::from_secs(60),
             media_processing_wait: Duration::from_secs(300),
             rescan_interval: Duration::from_secs(2),
-            orphan_batch_after: Duration::from_secs(30 * 60),
             done_retention: Duration::from_secs(7 * 24 * 3600),
             workers: 2,
         }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use tracing::{error, info, warn};
 
 use super::store::{self, JobFile, JobProgress, JobSpec};
-use super::{Outbox, OutboxSettings, lock};
+use super::{OutboxSettings, lock};
 
 /// The longest `Retry-After` we honour.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
@@ -295,10 +295,6 @@ impl Shared {
             let n = self.requeue_all();
             info!("outbox retry: {n} jobs due now");
         }
-        Outbox {
-            shared: Arc::clone(self),
-        }
-        .flush_orphan_batches();
         let now = store::now_ms();
         let prune = {
             let mut s = lock(&self.sched);

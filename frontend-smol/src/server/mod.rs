@@ -34,9 +34,12 @@ use crate::config::Config;
 use crate::outbox::{MailJob, MediaFile, Outbox, OutboxSettings, ShellValues};
 use crate::store::{self, Store, TempFile};
 
+mod batches;
 mod conn;
 mod deliver;
 
+#[cfg(test)]
+pub(crate) use batches::{adopt_batches, post_closed_batch};
 use conn::serve;
 use deliver::{finish_email, finish_upload};
 
@@ -58,7 +61,12 @@ const SESSIONS_FILE: &str = "sessions.v1";
 /// The wall clock as the core's `Instant` (Unix milliseconds), so persisted
 /// sessions keep their meaning across restarts.
 pub fn now() -> Instant {
-    let ms = SystemTime::now()
+    instant(SystemTime::now())
+}
+
+/// A wall-clock time (e.g. a file's) as the core's `Instant`.
+pub(crate) fn instant(t: SystemTime) -> Instant {
+    let ms = t
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
@@ -391,7 +399,12 @@ async fn wait_for_signal(mut signals: async_signal::Signals) {
 
 /// Session expiry, batch idle timeouts and session persistence.
 async fn timers(shared: Arc<Shared>) {
+    let mut next_rescan = std::time::Instant::now();
     loop {
+        if std::time::Instant::now() >= next_rescan {
+            batches::rescan_batches(&shared).await;
+            next_rescan = std::time::Instant::now() + batches::BATCH_RESCAN;
+        }
         let next = shared.bridge().poll_timeout();
         let now_ms = now().as_millis();
         let wait_ms = next
@@ -430,14 +443,7 @@ async fn drain_bridge(shared: &Shared) {
             None => break,
             Some(BridgeEvent::BatchClosed { batch, uploaded }) => {
                 let outbox = shared.outbox.clone();
-                let id = batch.clone();
-                match smol::unblock(move || outbox.finish_batch(&id)).await {
-                    Ok(Some(job)) => tracing::info!(
-                        "batch {batch} closed with {uploaded} file(s): queued as outbox job {job}"
-                    ),
-                    Ok(None) => {}
-                    Err(e) => tracing::error!("batch {batch}: cannot queue it: {e}"),
-                }
+                smol::unblock(move || batches::post_closed_batch(&outbox, &batch, uploaded)).await;
             }
             Some(BridgeEvent::SessionExpired { user }) => {
                 tracing::debug!("session of {user} expired");

@@ -21,8 +21,12 @@ use crate::route::{self, Action, ActionKind, Routes};
 use crate::time::{Duration, Instant};
 use crate::xml::{AuthRequest, EmailMessage, MediaAnnounce, MediaKind};
 
+mod orphans;
 mod persist;
+#[cfg(test)]
+mod tests;
 
+pub use orphans::MAX_ORPHAN_BATCHES;
 pub use persist::ImportError;
 
 /// Social sites the cameras offer (PROTOCOL.md §2.1).
@@ -284,7 +288,8 @@ pub struct Email {
 #[non_exhaustive]
 pub enum BridgeEvent {
     /// A batch ended before its last announced file arrived (new caption,
-    /// logout, expiry or idle timeout): post what arrived.
+    /// logout, expiry or idle timeout — also a batch handed over with
+    /// [`Bridge::adopt_batch`] once idle): post what arrived.
     BatchClosed {
         /// The batch id of its uploads' [`BatchRef`]s.
         batch: String,
@@ -369,6 +374,7 @@ pub struct Bridge {
     next_transfer: u64,
     events: VecDeque<BridgeEvent>,
     sessions_revision: u64,
+    orphans: Vec<orphans::OrphanBatch>,
 }
 
 impl Bridge {
@@ -386,6 +392,7 @@ impl Bridge {
             next_transfer: 1,
             events: VecDeque::new(),
             sessions_revision: 0,
+            orphans: Vec::new(),
         }
     }
 
@@ -435,7 +442,10 @@ impl Bridge {
     }
 
     /// When [`Bridge::handle_timeout`] must be called next (session expiry,
-    /// batch idle timeout); `None` when nothing is pending.
+    /// batch idle timeout, also of batches handed over with
+    /// [`Bridge::adopt_batch`]); `None` when nothing is pending. Ask again
+    /// after every connection call and [`Bridge::adopt_batch`]: they can move
+    /// it earlier.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         let limits = &self.config.limits;
@@ -454,11 +464,13 @@ impl Bridge {
                 [Some(expiry), batch]
             })
             .flatten()
+            .chain(self.orphan_deadline())
             .min()
     }
 
     /// Expires sessions and closes idle batches whose time has come.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.close_idle_orphans(now);
         let limits = self.config.limits.clone();
         let mut i = 0;
         while i < self.sessions.len() {
