@@ -60,8 +60,7 @@ pub(super) async fn serve(shared: &Arc<Shared>, mut stream: Async<TcpStream>, pe
     let mut out = vec![0u8; out_len];
     loop {
         if conn.poll_save_sessions() {
-            let shared = shared.clone();
-            smol::unblock(move || save_sessions(&shared)).await;
+            sessions_changed(shared).await;
         }
         if let Some(n) = conn.poll_transmit(&mut out) {
             let written = write_timeout(&mut stream, &out[..n]).await;
@@ -110,8 +109,7 @@ pub(super) async fn serve(shared: &Arc<Shared>, mut stream: Async<TcpStream>, pe
         t.discard();
     }
     if conn.poll_save_sessions() {
-        let shared = shared.clone();
-        smol::unblock(move || save_sessions(&shared)).await;
+        sessions_changed(shared).await;
     }
     if let Some(s) = conn.summary() {
         let status = s

@@ -93,6 +93,9 @@ struct Shared {
     excluded: Vec<PathBuf>,
     /// The bridge's sessions revision last written to disk.
     saved_revision: AtomicU64,
+    /// Wakes the timer task before its deadline (one pending wake-up is
+    /// enough: the timer then looks at the bridge afresh).
+    timer_wake: (smol::channel::Sender<()>, smol::channel::Receiver<()>),
     active: AtomicUsize,
     save_lock: Mutex<()>,
 }
@@ -108,6 +111,11 @@ impl Shared {
 
     fn active(&self) -> usize {
         self.active.load(Ordering::Relaxed)
+    }
+
+    /// A connection changed the sessions: the timer's deadline may be earlier now.
+    fn wake_timer(&self) {
+        let _ = self.timer_wake.0.try_send(());
     }
 }
 
@@ -235,6 +243,7 @@ pub fn run(config: Config) -> Result<(), String> {
         config,
         excluded,
         saved_revision: AtomicU64::new(0),
+        timer_wake: smol::channel::bounded(1),
         active: AtomicUsize::new(0),
         save_lock: Mutex::new(()),
     });
@@ -397,7 +406,10 @@ async fn wait_for_signal(mut signals: async_signal::Signals) {
     }
 }
 
-/// Session expiry, batch idle timeouts and session persistence.
+/// Session expiry, batch idle timeouts and their persistence. Sleeps until
+/// the core's next deadline (or the next look at the batches on disk), and
+/// is woken early by a connection that changed the sessions — and with them,
+/// maybe, the next deadline.
 async fn timers(shared: Arc<Shared>) {
     let mut next_rescan = std::time::Instant::now();
     loop {
@@ -405,19 +417,38 @@ async fn timers(shared: Arc<Shared>) {
             batches::rescan_batches(&shared).await;
             next_rescan = std::time::Instant::now() + batches::BATCH_RESCAN;
         }
-        let next = shared.bridge().poll_timeout();
-        let now_ms = now().as_millis();
-        let wait_ms = next
-            .map(|t| t.as_millis().saturating_sub(now_ms))
-            .unwrap_or(1000)
-            .clamp(10, 1000);
-        Timer::after(Duration::from_millis(wait_ms)).await;
         shared.bridge().handle_timeout(now());
         drain_bridge(&shared).await;
         if shared.bridge().sessions_revision() != shared.saved_revision.load(Ordering::Relaxed) {
-            save_sessions(&shared);
+            let shared = shared.clone();
+            smol::unblock(move || save_sessions(&shared)).await;
         }
+        let rescan = next_rescan.saturating_duration_since(std::time::Instant::now());
+        let wait = match shared.bridge().poll_timeout() {
+            // Never in the past: `handle_timeout` just acted on those.
+            Some(t) => {
+                Duration::from_millis(t.as_millis().saturating_sub(now().as_millis())).min(rescan)
+            }
+            None => rescan,
+        };
+        let woken = async {
+            let _ = shared.timer_wake.1.recv().await;
+        };
+        async {
+            Timer::after(wait).await;
+        }
+        .or(woken)
+        .await;
     }
+}
+
+/// A connection changed the sessions: they are on disk before its answer
+/// (a crash right after it loses nothing), and the timer looks at its
+/// deadline again.
+async fn sessions_changed(shared: &Arc<Shared>) {
+    let saver = shared.clone();
+    smol::unblock(move || save_sessions(&saver)).await;
+    shared.wake_timer();
 }
 
 fn save_sessions(shared: &Shared) {

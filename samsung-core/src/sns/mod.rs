@@ -452,6 +452,11 @@ impl Bridge {
         self.sessions
             .iter()
             .flat_map(|s| {
+                // While a file is being received the session neither expires
+                // nor closes its batch (`handle_timeout` waits for the end of
+                // the upload, a connection call); a deadline here would only
+                // be one it cannot act on.
+                let idle = s.batch.as_ref().is_none_or(|b| b.in_flight == 0);
                 let expiry = core::cmp::min(
                     s.last_used + limits.session_idle,
                     s.created + limits.session_max_age,
@@ -459,9 +464,9 @@ impl Bridge {
                 let batch = s
                     .batch
                     .as_ref()
-                    .filter(|b| b.uploaded > 0 && b.in_flight == 0)
+                    .filter(|b| b.uploaded > 0)
                     .map(|b| b.last_activity + limits.batch_idle);
-                [Some(expiry), batch]
+                [Some(expiry), batch].map(|t| t.filter(|_| idle))
             })
             .flatten()
             .chain(self.orphan_deadline())

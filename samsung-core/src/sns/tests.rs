@@ -80,3 +80,35 @@ fn adoption_is_bounded() {
     assert_eq!(closed(&mut bridge).len(), MAX_ORPHAN_BATCHES);
     assert!(bridge.adopt_batch("one-too-many", 1, at));
 }
+
+#[test]
+fn no_deadline_is_given_that_handle_timeout_cannot_act_on() {
+    use crate::conn::{Connection, Event};
+
+    let mut sim = Sim::new(mastodon_config());
+    let key = sim.login(V7_BODY);
+    sim.announce("facebook", &key, "SAM_1.JPG", "Slow~a");
+    let head = alloc::format!(
+        "PUT /upload/{key}/SAM_1.JPG HTTP/1.1\r\nContent-Length: 1000\r\n\r\nfirst bytes"
+    );
+    let mut conn = Connection::new(sim.client, sim.now);
+    let mut input = head.as_bytes();
+    while !input.is_empty() {
+        let (used, ev) = conn.handle_input(&mut sim.bridge, sim.now, input);
+        assert!(!matches!(ev, Some(Event::UploadComplete { .. })));
+        input = &input[used..];
+    }
+    // Long past its expiry, but a file is still coming in: the session
+    // stays, and no deadline says otherwise.
+    let late = sim.now + Duration::from_secs(48 * 3600);
+    sim.bridge.handle_timeout(late);
+    assert_eq!(sim.bridge.session_count(), 1);
+    assert_eq!(sim.bridge.poll_timeout(), None);
+    // The upload breaks off: now the expiry is due, and acted on.
+    conn.handle_eof(&mut sim.bridge, late);
+    let due = sim.bridge.poll_timeout().unwrap();
+    assert!(due <= late);
+    sim.bridge.handle_timeout(late);
+    assert_eq!(sim.bridge.session_count(), 0);
+    assert_eq!(sim.bridge.poll_timeout(), None);
+}
