@@ -207,7 +207,7 @@ impl Routes {
     }
 }
 
-/// urlsafe_b64(HMAC-SHA256(secret, user)[:15]) → 20 chars (V22: "xiev5kaMeehaimub" + "Camera@samsungcamera.com" → "yZXbyiz-pZX2DqmBjoRl").
+/// urlsafe_b64(HMAC-SHA256(secret, user)\[:15\]) → 20 chars (V22: "xiev5kaMeehaimub" + "Camera@samsungcamera.com" → "yZXbyiz-pZX2DqmBjoRl").
 ///
 /// 15 bytes make a base64 string without padding, and the HMAC keeps the
 /// folder unguessable for anyone without the secret.
