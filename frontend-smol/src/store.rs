@@ -13,11 +13,10 @@ use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use samsung_core::route;
+
 /// Name of the temporary folder under the upload folder.
 pub const INCOMING: &str = ".incoming";
-
-/// Most numbered alternatives tried for a taken file name.
-const MAX_SUFFIX: u32 = 10_000;
 
 /// The upload folder and its temporary area.
 #[derive(Debug)]
@@ -118,23 +117,16 @@ impl Store {
     }
 
     /// Places a synced temporary file as `folder/name` under the upload
-    /// folder, never overwriting: a taken name gets `-1`, `-2`, … before the
-    /// extension. `folder` and `name` must be single safe path segments (the
-    /// core sanitises them; checked again here). The temporary file stays
-    /// (the caller may place it several times) until `discard`ed.
+    /// folder, never overwriting: a taken name gets the core's next
+    /// candidate (`-1`, `-2`, … before the extension). `folder` and `name`
+    /// must be single safe path segments (the core sanitises them; checked
+    /// again here). The temporary file stays (the caller may place it
+    /// several times) until `discard`ed.
     pub fn place(&self, temp: &Path, folder: &str, name: &str) -> io::Result<PathBuf> {
         let dir = self.folder(folder)?;
         check_segment(name)?;
-        let (stem, ext) = match name.rfind('.') {
-            Some(i) if i > 0 => (&name[..i], &name[i..]),
-            _ => (name, ""),
-        };
-        for i in 0..MAX_SUFFIX {
-            let candidate = if i == 0 {
-                dir.join(name)
-            } else {
-                dir.join(format!("{stem}-{i}{ext}"))
-            };
+        for candidate in route::name_candidates(name) {
+            let candidate = dir.join(candidate);
             match fs::hard_link(temp, &candidate) {
                 Ok(()) => {
                     sync_dir(&dir)?;
@@ -145,7 +137,8 @@ impl Store {
             }
         }
         Err(io::Error::other(format!(
-            "more than {MAX_SUFFIX} files named {name} in {folder}"
+            "more than {} files named {name} in {folder}",
+            route::MAX_NAME_CANDIDATES
         )))
     }
 
@@ -215,25 +208,6 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
     }
     fs::rename(&tmp, path)?;
     sync_dir(dir)
-}
-
-/// Content type for a download, from the extension.
-pub fn content_type(path: &Path) -> &'static str {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    match ext.as_str() {
-        "jpg" | "jpeg" => "image/jpeg",
-        "png" => "image/png",
-        "gif" => "image/gif",
-        "mp4" => "video/mp4",
-        "mov" => "video/quicktime",
-        "avi" => "video/x-msvideo",
-        "txt" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use alloc::vec::Vec;
 use core::fmt::Write as _;
 
 use crate::ClientAddr;
-use crate::http::Reply;
+use crate::http::OwnedResponse;
 use crate::time::{Duration, Instant};
 
 /// How many client addresses the alternation remembers; the least recently
@@ -66,7 +66,7 @@ impl HotspotState {
     }
 
     /// The answer to a connectivity check from `client`.
-    pub fn answer(&mut self, check: CheckHost, client: ClientAddr, now: Instant) -> Reply {
+    pub fn answer(&mut self, check: CheckHost, client: ClientAddr, now: Instant) -> OwnedResponse {
         match check {
             CheckHost::Gld => gld_reply(),
             CheckHost::Yahoo | CheckHost::Msn => {
@@ -102,8 +102,8 @@ impl HotspotState {
 }
 
 /// The NX-mini-compatible gld answer: 200, `Server: nginx…`, `ETag`, empty body.
-pub fn gld_reply() -> Reply {
-    Reply {
+pub fn gld_reply() -> OwnedResponse {
+    OwnedResponse {
         status: 200,
         content_type: None,
         headers: alloc::vec![
@@ -116,12 +116,12 @@ pub fn gld_reply() -> Reply {
 }
 
 /// `302` to `http://yahoo.com` / `http://msn.com` (`yahoo.` at index 7).
-pub fn redirect_reply(check: CheckHost) -> Reply {
+pub fn redirect_reply(check: CheckHost) -> OwnedResponse {
     let location = match check {
         CheckHost::Msn => "http://msn.com",
         _ => "http://yahoo.com",
     };
-    Reply {
+    OwnedResponse {
         status: 302,
         content_type: Some(crate::http::TEXT_HTML),
         headers: alloc::vec![("Location", String::from(location))],
@@ -131,14 +131,14 @@ pub fn redirect_reply(check: CheckHost) -> Reply {
 }
 
 /// `200` with a cookie on the check's domain, leading dot byte-exact.
-pub fn cookie_reply(check: CheckHost) -> Reply {
+pub fn cookie_reply(check: CheckHost) -> OwnedResponse {
     let (domain, body) = match check {
         CheckHost::Msn => (".msn.com", "MSN"),
         _ => (".yahoo.co.kr", "YAHOO!"),
     };
     let mut cookie = String::new();
     let _ = write!(cookie, "samsung=hotspot; Domain={domain}; Path=/");
-    Reply {
+    OwnedResponse {
         status: 200,
         content_type: Some(crate::http::TEXT_HTML),
         headers: alloc::vec![("Set-Cookie", cookie)],
@@ -149,7 +149,7 @@ pub fn cookie_reply(check: CheckHost) -> Reply {
 
 /// The page a camera's browser (or a curious human) sees on any other host:
 /// says the bridge runs and what to check when a camera still fails.
-pub fn landing_reply(user_agent: Option<&str>) -> Reply {
+pub fn landing_reply(user_agent: Option<&str>) -> OwnedResponse {
     let mut agent: String = user_agent
         .unwrap_or("(none)")
         .chars()
@@ -171,23 +171,23 @@ address is not in 192.168.x.x (use 10.x.x.x).</p>\
 <p>Your browser: <code>{}</code></p></body></html>",
         crate::xml::escape(&agent)
     );
-    Reply::html(200, body)
+    OwnedResponse::html(200, body)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn header<'a>(r: &'a Reply, name: &str) -> Option<&'a str> {
+    fn header<'a>(r: &'a OwnedResponse, name: &str) -> Option<&'a str> {
         r.headers.iter().find(|h| h.0 == name).map(|h| h.1.as_str())
     }
 
-    fn is_redirect(r: &Reply, needle: &str) -> bool {
+    fn is_redirect(r: &OwnedResponse, needle: &str) -> bool {
         (300..400).contains(&r.status)
             && header(r, "Location").is_some_and(|l| l.find(needle).is_some_and(|i| i <= 11))
     }
 
-    fn is_cookie(r: &Reply, domain: &str) -> bool {
+    fn is_cookie(r: &OwnedResponse, domain: &str) -> bool {
         r.status == 200
             && header(r, "Set-Cookie")
                 .is_some_and(|c| c.contains(&alloc::format!("Domain={domain};")))
@@ -235,7 +235,7 @@ mod tests {
     fn any_two_consecutive_checks_cover_both_branches() {
         let mut s = HotspotState::new();
         let c = ClientAddr::from_ipv4([10, 1, 2, 3]);
-        let mut prev: Option<Reply> = None;
+        let mut prev: Option<OwnedResponse> = None;
         for i in 0..9u64 {
             let r = s.answer(CheckHost::Msn, c, Instant::from_millis(i * 1000));
             if let Some(p) = prev {

@@ -25,6 +25,7 @@ pub const MAX_KEPT_VALUE_LEN: usize = 512;
 
 /// The request method, reduced to what the SNS API distinguishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Method {
     /// `GET`
     Get,
@@ -321,9 +322,9 @@ pub struct Response<'a> {
 }
 
 /// An owned response, built by the endpoint logic and rendered when the
-/// frontend asks for bytes ([`Reply::render`]).
+/// frontend asks for bytes ([`OwnedResponse::render`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
+pub struct OwnedResponse {
     /// Status code.
     pub status: u16,
     /// `Content-Type` value, if any.
@@ -340,10 +341,10 @@ pub struct Reply {
 /// The content type the reference sends on every XML or text answer.
 pub const TEXT_HTML: &str = "text/html; charset=utf-8";
 
-impl Reply {
+impl OwnedResponse {
     /// A `text/html` reply (the reference's content type for its XML answers).
     pub fn html(status: u16, body: impl Into<Vec<u8>>) -> Self {
-        Reply {
+        OwnedResponse {
             status,
             content_type: Some(TEXT_HTML),
             headers: Vec::new(),
@@ -362,7 +363,7 @@ impl Reply {
             body,
             "<Response ErrCode=\"{status}\" ErrSubCode=\"0\" /><!-- {reason} -->"
         );
-        Reply::html(status, body)
+        OwnedResponse::html(status, body)
     }
 
     /// Renders the reply for a request of `version` into `out`.

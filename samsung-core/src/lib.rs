@@ -15,9 +15,14 @@
 //!   login sessions, batches, hotspot alternation. One per process.
 //! * [`conn::Connection`] — one camera TCP connection: one request, one
 //!   response, then close.
+//! * [`deliver`] — what happens to a received upload or e-mail: a plan of
+//!   steps (store, queue a post, a mail, a shell command) the frontend runs.
+//! * [`retry`] — when a failed forwarding job (Mastodon post, e-mail, shell
+//!   command) is tried again, and when it is given up.
 //! * [`dns::DnsResponder`] — answers the cameras' DNS queries.
 //! * Building blocks with their own tests and fuzz targets: [`http`],
-//!   [`multipart`], [`xml`], [`crypto`], [`route`], [`mastodon`], [`hotspot`].
+//!   [`multipart`], [`xml`], [`crypto`], [`route`], [`mastodon`], [`media`],
+//!   [`hotspot`].
 //! * `config` (feature `config`) — `config.toml` parsed and validated the
 //!   same way for every frontend; the frontend reads the files.
 //!
@@ -52,7 +57,11 @@
 //! 4. **Drain** [`conn::Connection::poll_event`] until `None` (aborts caused
 //!    by EOF or timeouts), and [`sns::Bridge::poll_event`] until `None`
 //!    (batches closed, sessions expired).
-//! 5. **Transmit**: [`conn::Connection::poll_transmit`] renders the complete
+//! 5. **Persist** (frontends that keep sessions across restarts): when
+//!    [`conn::Connection::poll_save_sessions`] says so, write
+//!    [`sns::Bridge::export_sessions`] durably before transmitting — the
+//!    answer the camera gets depends on it.
+//! 6. **Transmit**: [`conn::Connection::poll_transmit`] renders the complete
 //!    answer into a buffer of at least [`conn::MIN_TRANSMIT_BUF`] bytes;
 //!    write it with *one* write (one TCP segment: the cameras need it), then
 //!    close once [`conn::Connection::is_closed`] says so.
@@ -97,10 +106,12 @@ extern crate std;
 pub mod config;
 pub mod conn;
 pub mod crypto;
+pub mod deliver;
 pub mod dns;
 pub mod hotspot;
 pub mod http;
 pub mod mastodon;
+pub mod media;
 pub mod multipart;
 pub mod retry;
 pub mod route;

@@ -208,7 +208,7 @@ impl Routes {
     }
 }
 
-/// urlsafe_b64(HMAC-SHA256(secret, user)[:15]) → 20 chars (V22: "xiev5kaMeehaimub" + "Camera@samsungcamera.com" → "yZXbyiz-pZX2DqmBjoRl").
+/// urlsafe_b64(HMAC-SHA256(secret, user)\[:15\]) → 20 chars (V22: "xiev5kaMeehaimub" + "Camera@samsungcamera.com" → "yZXbyiz-pZX2DqmBjoRl").
 ///
 /// 15 bytes make a base64 string without padding, and the HMAC keeps the
 /// folder unguessable for anyone without the secret.
@@ -223,11 +223,18 @@ pub fn user_folder(secret: &[u8], user: &str) -> String {
 
 /// The folder a `store` action writes into: the instance name for `store.<instance>`, else user_folder(...).
 pub fn store_folder(action: &Action, secret: &[u8], user: &str) -> String {
-    match &action.instance {
-        // Re-checked because `Action`'s fields are public and may not come from `parse`.
-        Some(i) if valid_instance(i) => i.clone(),
-        _ => user_folder(secret, user),
+    match instance_folder(action) {
+        Some(i) => String::from(i),
+        None => user_folder(secret, user),
     }
+}
+
+/// The folder an action's instance names (`store.<instance>` writes into
+/// `<instance>`), if it has a valid one; [`store_folder`] falls back to the
+/// user's folder without.
+pub fn instance_folder(action: &Action) -> Option<&str> {
+    // Re-checked because `Action`'s fields are public and may not come from `parse`.
+    action.instance.as_deref().filter(|i| valid_instance(i))
 }
 
 /// Windows device names, which are special in any directory there (Werkzeug guards them too).
@@ -298,6 +305,26 @@ fn shorten(name: &str) -> String {
         out.push_str(ext);
     }
     out
+}
+
+/// Most names a frontend tries for one stored file before giving up
+/// (`name`, then `name-1` … `name-9999`).
+pub const MAX_NAME_CANDIDATES: u32 = 10_000;
+
+/// The names to store `name` under, in the order to try them, so that no
+/// stored file is ever overwritten: `SAM_0001.JPG`, `SAM_0001-1.JPG`,
+/// `SAM_0001-2.JPG`, … ([`MAX_NAME_CANDIDATES`] in all). The number goes
+/// before the extension so the file still opens as what it is; a leading dot
+/// is not an extension.
+pub fn name_candidates(name: &str) -> impl Iterator<Item = String> + '_ {
+    let (stem, ext) = match name.rfind('.') {
+        Some(dot) if dot > 0 => name.split_at(dot),
+        _ => (name, ""),
+    };
+    (0..MAX_NAME_CANDIDATES).map(move |n| match n {
+        0 => String::from(name),
+        n => alloc::format!("{stem}-{n}{ext}"),
+    })
 }
 
 /// `Name <addr@x>` → `addr@x`; bare address → trimmed itself; like Python's email.utils.parseaddr for the common cases; returns None when there is no '@'.
@@ -523,6 +550,23 @@ mod tests {
     }
 
     #[test]
+    fn name_candidates_table() {
+        let first = |name: &str| name_candidates(name).take(3).collect::<Vec<_>>();
+        assert_eq!(
+            first("SAM_0001.JPG"),
+            ["SAM_0001.JPG", "SAM_0001-1.JPG", "SAM_0001-2.JPG"]
+        );
+        assert_eq!(first("a.tar.gz"), ["a.tar.gz", "a.tar-1.gz", "a.tar-2.gz"]);
+        assert_eq!(first("noext"), ["noext", "noext-1", "noext-2"]);
+        assert_eq!(first(".profile"), [".profile", ".profile-1", ".profile-2"]);
+        assert_eq!(
+            name_candidates("x.jpg").count(),
+            MAX_NAME_CANDIDATES as usize
+        );
+        assert_eq!(name_candidates("x.jpg").last().unwrap(), "x-9999.jpg");
+    }
+
+    #[test]
     fn parse_address_table() {
         let cases: &[(&str, Option<&str>)] = &[
             ("Camera@samsungcamera.com", Some("Camera@samsungcamera.com")),
@@ -551,6 +595,24 @@ mod tests {
     const KINDS: &[&str] = &["store", "mail", "mastodon", "shell", "drop"];
 
     proptest! {
+        #[test]
+        fn name_candidates_are_distinct_and_keep_the_extension(
+            name in "[A-Za-z0-9_-]{0,12}(\\.[A-Za-z0-9]{1,5})?",
+            take in 1usize..200,
+        ) {
+            let names: Vec<String> = name_candidates(&name).take(take).collect();
+            prop_assert_eq!(&names[0], &name);
+            let mut sorted = names.clone();
+            sorted.sort();
+            sorted.dedup();
+            prop_assert_eq!(sorted.len(), names.len());
+            if let Some(dot) = name.rfind('.').filter(|&d| d > 0) {
+                for n in &names {
+                    prop_assert!(n.ends_with(&name[dot..]));
+                }
+            }
+        }
+
         #[test]
         fn sanitize_invariants(name in "\\PC{0,300}|[./\\\\ a-zA-Z0-9_-]{0,200}") {
             if let Some(s) = sanitize_file_name(&name) {

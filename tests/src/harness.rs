@@ -347,6 +347,7 @@ impl Sim {
                 self.open.remove(&transfer);
                 obs.aborts.push((transfer, reason));
             }
+            other => errors.push(format!("an event this harness does not know: {other:?}")),
         }
         None
     }

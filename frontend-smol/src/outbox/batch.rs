@@ -1,5 +1,5 @@
 //! Social batches: files collected under `batches/<id>/` until the batch is
-//! complete (or closed, or orphaned by a restart), then one Mastodon job.
+//! complete or the core closes it, then one Mastodon job.
 
 use std::fs;
 use std::io;
@@ -150,24 +150,37 @@ impl Outbox {
         Ok(())
     }
 
-    /// Posts batches nobody will close any more (see `orphan_batch_after`).
-    pub(super) fn flush_orphan_batches(&self) {
+    /// The batches being collected on disk, for the core's batch-close
+    /// rule (`samsung_core::sns::Bridge::adopt_batch`): the daemon hands
+    /// them over and posts one when the core closes it.
+    pub fn open_batches(&self) -> io::Result<Vec<OpenBatch>> {
         let bdir = self.shared.root.join(store::BATCHES);
-        let limit = self.shared.settings.orphan_batch_after;
-        for name in store::list_names(&bdir).unwrap_or_default() {
-            let newest = newest_mtime(&bdir.join(&name));
-            let idle = newest.and_then(|t| t.elapsed().ok());
-            if idle.is_some_and(|d| d >= limit) {
-                match self.finish_batch(&name) {
-                    Ok(Some(job)) => {
-                        warn!(batch = %name, job = %job, "batch idle for {} s: posting what arrived", limit.as_secs())
-                    }
-                    Ok(None) => {}
-                    Err(e) => warn!(batch = %name, "could not close idle batch: {e}"),
-                }
-            }
+        let mut out = Vec::new();
+        for id in store::list_names(&bdir)? {
+            let dir = bdir.join(&id);
+            let Some(last_activity) = newest_mtime(&dir) else {
+                continue;
+            };
+            let files = complete_files(&dir);
+            out.push(OpenBatch {
+                id,
+                files,
+                last_activity,
+            });
         }
+        Ok(out)
     }
+}
+
+/// A batch being collected on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenBatch {
+    /// The batch id (its directory name).
+    pub id: String,
+    /// Its complete files (media with their entry).
+    pub files: usize,
+    /// When it last changed: its newest file.
+    pub last_activity: std::time::SystemTime,
 }
 
 /// The sidecar of one batch file (`<index>.json`).
@@ -201,6 +214,17 @@ fn read_batch(dir: &Path) -> io::Result<Vec<(BatchEntry, PathBuf)>> {
     }
     out.sort_by_key(|(e, _)| e.index);
     Ok(out)
+}
+
+/// How many files of a batch have both their media and their entry
+/// (without reading the entries: this runs on every look at the batches).
+fn complete_files(dir: &Path) -> usize {
+    store::list_names(dir)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|name| name.strip_suffix(".json"))
+        .filter(|stem| dir.join(format!("{stem}.media")).is_file())
+        .count()
 }
 
 fn newest_mtime(dir: &Path) -> Option<std::time::SystemTime> {

@@ -41,6 +41,7 @@ use tracing::info;
 use crate::config::{MailConfig, MastodonConfig, ShellConfig};
 use store::{JobFile, JobSpec, MailSpec, MastodonSpec, ShellSpec, StoredFile};
 
+pub use batch::OpenBatch;
 pub use listing::{JobKind, JobState, JobSummary};
 pub use worker::WorkerHandle;
 
@@ -70,11 +71,8 @@ pub struct OutboxSettings {
     pub smtp_timeout: Duration,
     /// Per attempt, how long to poll a media upload Mastodon is still processing.
     pub media_processing_wait: Duration,
-    /// How often the workers look for `outbox retry`'s marker and for orphaned batches.
+    /// How often the workers look for `outbox retry`'s marker.
     pub rescan_interval: Duration,
-    /// An open batch with no new file for this long is posted as it is
-    /// (covers batches left open by a restart: the core's own timeout is shorter).
-    pub orphan_batch_after: Duration,
     /// Finished jobs are listed for this long, then removed.
     pub done_retention: Duration,
     /// Worker threads (jobs for the same target never run in parallel).
@@ -96,7 +94,6 @@ impl Default for OutboxSettings {
             smtp_timeout: Duration::from_secs(60),
             media_processing_wait: Duration::from_secs(300),
             rescan_interval: Duration::from_secs(2),
-            orphan_batch_after: Duration::from_secs(30 * 60),
             done_retention: Duration::from_secs(7 * 24 * 3600),
             workers: 2,
         }
@@ -316,32 +313,10 @@ fn stored_files(media: &[MediaFile], keep_alt: bool) -> (Vec<StoredFile>, Vec<(P
         .unzip()
 }
 
-/// The type to send a file as: the camera's (normalised, `image/pjpeg` →
-/// `image/jpeg`), else guessed from the name's extension.
+/// The type to send a file as (the core's one table; see
+/// [`samsung_core::media::content_type`]).
 pub(crate) fn content_type(given: Option<&str>, file_name: &str) -> String {
-    let given = given
-        .map(samsung_core::mastodon::media_type)
-        .filter(|t| t != "application/octet-stream");
-    if let Some(t) = given {
-        return t.into_owned();
-    }
-    let ext = file_name
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    match ext.as_str() {
-        "jpg" | "jpeg" => "image/jpeg",
-        "png" => "image/png",
-        "gif" => "image/gif",
-        "mp4" => "video/mp4",
-        "mov" => "video/quicktime",
-        "avi" => "video/x-msvideo",
-        "3gp" => "video/3gpp",
-        "mts" | "m2ts" => "video/mp2t",
-        "wav" => "audio/wav",
-        _ => "application/octet-stream",
-    }
-    .to_owned()
+    samsung_core::media::content_type(given, file_name).into_owned()
 }
 
 /// A poisoned lock only means another worker panicked; the data is still consistent on disk.

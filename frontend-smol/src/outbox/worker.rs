@@ -19,7 +19,7 @@ use samsung_core::time::Instant as CoreInstant;
 use tracing::{error, info, warn};
 
 use super::store::{self, JobFile, JobProgress, JobSpec};
-use super::{Outbox, OutboxSettings, lock};
+use super::{OutboxSettings, lock};
 
 /// How often finished jobs past their retention are removed.
 const PRUNE_INTERVAL_MS: u64 = 10 * 60 * 1000;
@@ -264,10 +264,6 @@ impl Shared {
             let n = self.requeue_all();
             info!("outbox retry: {n} jobs due now");
         }
-        Outbox {
-            shared: Arc::clone(self),
-        }
-        .flush_orphan_batches();
         let now = store::now_ms();
         let prune = {
             let mut s = lock(&self.sched);

@@ -58,15 +58,9 @@ pub(super) async fn serve(shared: &Arc<Shared>, mut stream: Async<TcpStream>, pe
         MIN_TRANSMIT_BUF
     };
     let mut out = vec![0u8; out_len];
-    let mut saved = false;
     loop {
-        if !saved && changes_sessions(&conn) {
-            // Logins, announces and uploads change the session table: it is
-            // on disk before the camera hears back, so a crash right after
-            // the answer loses nothing.
-            saved = true;
-            let shared = shared.clone();
-            smol::unblock(move || save_sessions(&shared)).await;
+        if conn.poll_save_sessions() {
+            sessions_changed(shared).await;
         }
         if let Some(n) = conn.poll_transmit(&mut out) {
             let written = write_timeout(&mut stream, &out[..n]).await;
@@ -114,6 +108,9 @@ pub(super) async fn serve(shared: &Arc<Shared>, mut stream: Async<TcpStream>, pe
     for (_, t) in std::mem::take(&mut transfers) {
         t.discard();
     }
+    if conn.poll_save_sessions() {
+        sessions_changed(shared).await;
+    }
     if let Some(s) = conn.summary() {
         let status = s
             .status
@@ -123,43 +120,10 @@ pub(super) async fn serve(shared: &Arc<Shared>, mut stream: Async<TcpStream>, pe
             peer.ip(),
             s.method.as_str(),
             s.host.as_deref().unwrap_or(""),
-            loggable_path(s.endpoint, &s.path),
-            s.endpoint.as_str(),
+            s.loggable_path,
+            s.kind.as_str(),
             s.user_agent.as_deref().unwrap_or("-")
         );
-        if !matches!(
-            s.endpoint,
-            samsung_core::conn::Endpoint::Hotspot(_) | samsung_core::conn::Endpoint::Landing
-        ) {
-            shared.dirty();
-        }
-    }
-}
-
-/// Whether the answer is ready for a request that changed login sessions
-/// or batches.
-pub(super) fn changes_sessions(conn: &Connection) -> bool {
-    use samsung_core::conn::Endpoint;
-    conn.summary().is_some_and(|s| {
-        s.status == Some(200)
-            && matches!(
-                s.endpoint,
-                Endpoint::Auth | Endpoint::Photo | Endpoint::Video | Endpoint::Upload
-            )
-    })
-}
-
-/// The request path for the log: upload paths carry the session key, which
-/// authorises uploads and stays out of logs.
-pub(super) fn loggable_path(
-    endpoint: samsung_core::conn::Endpoint,
-    path: &str,
-) -> std::borrow::Cow<'_, str> {
-    match (endpoint, path.rsplit_once('/')) {
-        (samsung_core::conn::Endpoint::Upload, Some((_, file))) => {
-            format!("/upload/[session]/{file}").into()
-        }
-        _ => path.into(),
     }
 }
 
@@ -356,6 +320,7 @@ pub(super) async fn on_event(
             };
             conn.handle_download(answer);
         }
+        other => tracing::warn!("ignoring a core event this daemon does not know: {other:?}"),
     }
 }
 
@@ -364,7 +329,11 @@ pub(super) fn download_answer(real: PathBuf, download: &mut Option<PathBuf>) -> 
         return DownloadAnswer::NotFound;
     };
     if meta.is_file() {
-        let content_type = store::content_type(&real);
+        let name = real
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let content_type = samsung_core::media::type_from_name(name);
         *download = Some(real);
         return DownloadAnswer::File {
             len: meta.len(),

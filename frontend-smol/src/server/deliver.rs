@@ -1,14 +1,13 @@
-//! What happens to a received upload or e-mail once its bytes are complete:
-//! fsync, then store, queue in the outbox or drop — before the camera is
-//! told `succ`.
+//! Runs the core's delivery plan for a received upload or e-mail: fsync,
+//! then place files, queue outbox jobs or drop — before the camera is told
+//! `succ`. What happens is decided by `samsung_core::deliver`; this file
+//! only executes the steps and logs what each did.
+
+use samsung_core::deliver::{self, Delivery};
 
 use super::*;
 
-pub(super) fn instance(action: &Action) -> Option<&str> {
-    action.instance.as_deref()
-}
-
-/// Makes a received social upload durable and applies its action; returns
+/// Makes a received social upload durable and runs its plan; returns
 /// whether the camera may be told `succ`.
 pub(super) fn finish_upload(
     store: &Store,
@@ -21,58 +20,7 @@ pub(super) fn finish_upload(
         temp.discard();
         return false;
     }
-    let result: io::Result<String> = (|| match u.action.kind {
-        ActionKind::Drop => Ok(String::from("dropped (action drop)")),
-        ActionKind::Store | ActionKind::Mail => {
-            let path = store.place(&temp.path, &u.folder, &u.file_name)?;
-            if u.action.kind == ActionKind::Mail {
-                tracing::warn!(
-                    "action mail for site {}: the social API has no recipient; stored only",
-                    u.site
-                );
-            }
-            Ok(format!("stored {}", path.display()))
-        }
-        ActionKind::Shell => {
-            let path = store.place(&temp.path, &u.folder, &u.file_name)?;
-            let job = outbox.enqueue_shell(
-                instance(&u.action),
-                ShellValues {
-                    sender: u.user.clone(),
-                    recipient: u.site.clone(),
-                    filename: path.display().to_string(),
-                    subject: u.batch.album.clone().unwrap_or_default(),
-                    body: u.batch.caption.clone(),
-                },
-            )?;
-            Ok(format!("stored {}, queued shell job {job}", path.display()))
-        }
-        ActionKind::Mastodon => {
-            outbox.add_batch_media(
-                instance(&u.action),
-                &u.batch,
-                &temp.path,
-                &u.file_name,
-                u.content_type.as_deref(),
-            )?;
-            let mut what = format!(
-                "queued for {} (batch {}, photo {}{})",
-                u.action,
-                u.batch.id,
-                u.batch.index + 1,
-                u.batch
-                    .expected
-                    .map(|n| format!(" of {n}"))
-                    .unwrap_or_default()
-            );
-            if u.batch.last
-                && let Some(job) = outbox.finish_batch(&u.batch.id)?
-            {
-                what.push_str(&format!("; batch complete, outbox job {job}"));
-            }
-            Ok(what)
-        }
-    })();
+    let result = run_upload_plan(store, outbox, u, &temp);
     temp.discard();
     match result {
         Ok(what) => {
@@ -92,7 +40,62 @@ pub(super) fn finish_upload(
     }
 }
 
-/// Makes a received e-mail durable and applies every recipient's action.
+fn run_upload_plan(
+    store: &Store,
+    outbox: &Outbox,
+    u: &Upload,
+    temp: &TempFile,
+) -> io::Result<String> {
+    let mut done = Vec::new();
+    for step in deliver::plan_upload(u) {
+        match step {
+            Delivery::Drop { .. } => done.push(String::from("dropped (action drop)")),
+            Delivery::Store { folder, .. } => {
+                let path = store.place(&temp.path, &folder, &u.file_name)?;
+                done.push(format!("stored {}", path.display()));
+            }
+            Delivery::Shell {
+                instance,
+                folder,
+                values,
+            } => {
+                let path = store.place(&temp.path, &folder, &u.file_name)?;
+                let job = outbox.enqueue_shell(instance.as_deref(), shell_values(values, &path))?;
+                done.push(format!("stored {}, queued shell job {job}", path.display()));
+            }
+            Delivery::AddToBatch { instance, batch } => {
+                outbox.add_batch_media(
+                    instance.as_deref(),
+                    &batch,
+                    &temp.path,
+                    &u.file_name,
+                    u.content_type.as_deref(),
+                )?;
+                done.push(format!(
+                    "queued for {} (batch {}, photo {}{})",
+                    mastodon(instance),
+                    batch.id,
+                    batch.index + 1,
+                    batch
+                        .expected
+                        .map(|n| format!(" of {n}"))
+                        .unwrap_or_default()
+                ));
+            }
+            Delivery::CloseBatch { batch } => {
+                if let Some(job) = outbox.finish_batch(&batch)? {
+                    done.push(format!("batch complete, outbox job {job}"));
+                }
+            }
+            Delivery::Warning(w) => tracing::warn!("{w}"),
+            other => return Err(unknown_step(&other)),
+        }
+    }
+    Ok(done.join("; "))
+}
+
+/// Makes a received e-mail durable and runs its plan (every recipient's
+/// action).
 pub(super) fn finish_email(
     store: &Store,
     outbox: &Outbox,
@@ -106,7 +109,7 @@ pub(super) fn finish_email(
             return false;
         }
     }
-    let result = apply_email(store, outbox, email, &files);
+    let result = run_email_plan(store, outbox, email, &files);
     files.into_iter().for_each(|(_, t)| t.discard());
     match result {
         Ok(done) => {
@@ -126,45 +129,43 @@ pub(super) fn finish_email(
     }
 }
 
-pub(super) fn apply_email(
+fn run_email_plan(
     store: &Store,
     outbox: &Outbox,
     email: &Email,
     files: &[(Attachment, TempFile)],
 ) -> io::Result<Vec<String>> {
     let mut done = Vec::new();
-    let mut mail_to = Vec::new();
-    for route in &email.routes {
-        let action = &route.action;
-        match action.kind {
-            ActionKind::Drop => done.push(format!("{}: dropped", route.recipient)),
-            ActionKind::Mail => mail_to.push(route.recipient.clone()),
-            ActionKind::Store | ActionKind::Shell => {
-                let folder = action
-                    .instance
-                    .clone()
-                    .filter(|_| action.kind == ActionKind::Store)
-                    .unwrap_or_else(|| email.folder.clone());
+    for step in deliver::plan_email(email) {
+        match step {
+            Delivery::Drop { recipient } => {
+                done.push(format!("{}: dropped", recipient.unwrap_or_default()));
+            }
+            Delivery::Store { recipient, folder } => {
+                let recipient = recipient.unwrap_or_default();
                 for (a, t) in files {
                     let path = store.place(&t.path, &folder, &a.file_name)?;
-                    if action.kind == ActionKind::Shell {
-                        let job = outbox.enqueue_shell(
-                            instance(action),
-                            ShellValues {
-                                sender: email.sender_address.clone(),
-                                recipient: route.recipient.clone(),
-                                filename: path.display().to_string(),
-                                subject: email.message.title.clone(),
-                                body: email.message.body.clone(),
-                            },
-                        )?;
-                        done.push(format!("{}: shell job {job}", route.recipient));
-                    } else {
-                        done.push(format!("{}: stored {}", route.recipient, path.display()));
-                    }
+                    done.push(format!("{recipient}: stored {}", path.display()));
                 }
             }
-            ActionKind::Mastodon => {
+            Delivery::Shell {
+                instance,
+                folder,
+                values,
+            } => {
+                for (a, t) in files {
+                    let path = store.place(&t.path, &folder, &a.file_name)?;
+                    let job = outbox
+                        .enqueue_shell(instance.as_deref(), shell_values(values.clone(), &path))?;
+                    done.push(format!("{}: shell job {job}", values.recipient));
+                }
+            }
+            Delivery::MastodonPost {
+                recipient,
+                instance,
+                caption,
+                alts,
+            } => {
                 let media: Vec<MediaFile> = files
                     .iter()
                     .enumerate()
@@ -172,38 +173,60 @@ pub(super) fn apply_email(
                         path: t.path.clone(),
                         file_name: a.file_name.clone(),
                         content_type: a.content_type.clone(),
-                        alt: email.alts.get(i).cloned(),
+                        alt: alts.get(i).cloned(),
                     })
                     .collect();
-                let job =
-                    outbox.enqueue_mastodon(instance(action), &email.caption, None, &media)?;
+                let job = outbox.enqueue_mastodon(instance.as_deref(), &caption, None, &media)?;
                 done.push(format!(
-                    "{}: queued as {} job {job}",
-                    route.recipient, action
+                    "{recipient}: queued as {} job {job}",
+                    mastodon(instance)
                 ));
             }
+            Delivery::Mail(mail) => {
+                let to = mail.to.join(", ");
+                let job = outbox.enqueue_mail(MailJob {
+                    from: mail.from,
+                    to: mail.to,
+                    subject: mail.subject,
+                    body: mail.body,
+                    attachments: files
+                        .iter()
+                        .map(|(a, t)| MediaFile {
+                            path: t.path.clone(),
+                            file_name: a.file_name.clone(),
+                            content_type: a.content_type.clone(),
+                            alt: None,
+                        })
+                        .collect(),
+                })?;
+                done.push(format!("mail to {to} queued as job {job}"));
+            }
+            Delivery::Warning(w) => tracing::warn!("{w}"),
+            other => return Err(unknown_step(&other)),
         }
     }
-    if !mail_to.is_empty() {
-        let job = outbox.enqueue_mail(MailJob {
-            from: email.message.sender.clone(),
-            to: mail_to.clone(),
-            subject: email.message.title.clone(),
-            body: email.message.body.clone(),
-            attachments: files
-                .iter()
-                .map(|(a, t)| MediaFile {
-                    path: t.path.clone(),
-                    file_name: a.file_name.clone(),
-                    content_type: a.content_type.clone(),
-                    alt: None,
-                })
-                .collect(),
-        })?;
-        done.push(format!(
-            "mail to {} queued as job {job}",
-            mail_to.join(", ")
-        ));
-    }
     Ok(done)
+}
+
+/// The outbox's shell values for a file placed at `path`.
+fn shell_values(values: deliver::ShellValues, path: &Path) -> ShellValues {
+    ShellValues {
+        sender: values.sender,
+        recipient: values.recipient,
+        filename: path.display().to_string(),
+        subject: values.subject,
+        body: values.body,
+    }
+}
+
+/// How the log names a Mastodon target (`mastodon`, `mastodon.friends`).
+fn mastodon(instance: Option<String>) -> Action {
+    Action {
+        kind: ActionKind::Mastodon,
+        instance,
+    }
+}
+
+fn unknown_step(step: &Delivery) -> io::Error {
+    io::Error::other(format!("a delivery step this daemon cannot run: {step:?}"))
 }

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -34,9 +34,12 @@ use crate::config::Config;
 use crate::outbox::{MailJob, MediaFile, Outbox, OutboxSettings, ShellValues};
 use crate::store::{self, Store, TempFile};
 
+mod batches;
 mod conn;
 mod deliver;
 
+#[cfg(test)]
+pub(crate) use batches::{adopt_batches, post_closed_batch};
 use conn::serve;
 use deliver::{finish_email, finish_upload};
 
@@ -58,7 +61,12 @@ const SESSIONS_FILE: &str = "sessions.v1";
 /// The wall clock as the core's `Instant` (Unix milliseconds), so persisted
 /// sessions keep their meaning across restarts.
 pub fn now() -> Instant {
-    let ms = SystemTime::now()
+    instant(SystemTime::now())
+}
+
+/// A wall-clock time (e.g. a file's) as the core's `Instant`.
+pub(crate) fn instant(t: SystemTime) -> Instant {
+    let ms = t
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
@@ -83,7 +91,11 @@ struct Shared {
     config: Config,
     /// Folders the download server must never show.
     excluded: Vec<PathBuf>,
-    sessions_dirty: AtomicBool,
+    /// The bridge's sessions revision last written to disk.
+    saved_revision: AtomicU64,
+    /// Wakes the timer task before its deadline (one pending wake-up is
+    /// enough: the timer then looks at the bridge afresh).
+    timer_wake: (smol::channel::Sender<()>, smol::channel::Receiver<()>),
     active: AtomicUsize,
     save_lock: Mutex<()>,
 }
@@ -97,12 +109,13 @@ impl Shared {
         self.bridge.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn dirty(&self) {
-        self.sessions_dirty.store(true, Ordering::Relaxed);
-    }
-
     fn active(&self) -> usize {
         self.active.load(Ordering::Relaxed)
+    }
+
+    /// A connection changed the sessions: the timer's deadline may be earlier now.
+    fn wake_timer(&self) {
+        let _ = self.timer_wake.0.try_send(());
     }
 }
 
@@ -229,7 +242,8 @@ pub fn run(config: Config) -> Result<(), String> {
         outbox: Arc::new(outbox),
         config,
         excluded,
-        sessions_dirty: AtomicBool::new(false),
+        saved_revision: AtomicU64::new(0),
+        timer_wake: smol::channel::bounded(1),
         active: AtomicUsize::new(0),
         save_lock: Mutex::new(()),
     });
@@ -392,33 +406,63 @@ async fn wait_for_signal(mut signals: async_signal::Signals) {
     }
 }
 
-/// Session expiry, batch idle timeouts and session persistence.
+/// Session expiry, batch idle timeouts and their persistence. Sleeps until
+/// the core's next deadline (or the next look at the batches on disk), and
+/// is woken early by a connection that changed the sessions — and with them,
+/// maybe, the next deadline.
 async fn timers(shared: Arc<Shared>) {
+    let mut next_rescan = std::time::Instant::now();
     loop {
-        let next = shared.bridge().poll_timeout();
-        let now_ms = now().as_millis();
-        let wait_ms = next
-            .map(|t| t.as_millis().saturating_sub(now_ms))
-            .unwrap_or(1000)
-            .clamp(10, 1000);
-        Timer::after(Duration::from_millis(wait_ms)).await;
+        if std::time::Instant::now() >= next_rescan {
+            batches::rescan_batches(&shared).await;
+            next_rescan = std::time::Instant::now() + batches::BATCH_RESCAN;
+        }
         shared.bridge().handle_timeout(now());
         drain_bridge(&shared).await;
-        if shared.sessions_dirty.swap(false, Ordering::Relaxed) {
-            save_sessions(&shared);
+        if shared.bridge().sessions_revision() != shared.saved_revision.load(Ordering::Relaxed) {
+            let shared = shared.clone();
+            smol::unblock(move || save_sessions(&shared)).await;
         }
+        let rescan = next_rescan.saturating_duration_since(std::time::Instant::now());
+        let wait = match shared.bridge().poll_timeout() {
+            // Never in the past: `handle_timeout` just acted on those.
+            Some(t) => {
+                Duration::from_millis(t.as_millis().saturating_sub(now().as_millis())).min(rescan)
+            }
+            None => rescan,
+        };
+        let woken = async {
+            let _ = shared.timer_wake.1.recv().await;
+        };
+        async {
+            Timer::after(wait).await;
+        }
+        .or(woken)
+        .await;
     }
+}
+
+/// A connection changed the sessions: they are on disk before its answer
+/// (a crash right after it loses nothing), and the timer looks at its
+/// deadline again.
+async fn sessions_changed(shared: &Arc<Shared>) {
+    let saver = shared.clone();
+    smol::unblock(move || save_sessions(&saver)).await;
+    shared.wake_timer();
 }
 
 fn save_sessions(shared: &Shared) {
     // One writer at a time, and the export taken under the same lock, so an
     // older table never overwrites a newer one.
     let _writer = shared.save_lock.lock().unwrap_or_else(|e| e.into_inner());
-    shared.sessions_dirty.store(false, Ordering::Relaxed);
-    let text = shared.bridge().export_sessions();
+    let (text, revision) = {
+        let bridge = shared.bridge();
+        (bridge.export_sessions(), bridge.sessions_revision())
+    };
     let path = shared.config.session_folder.join(SESSIONS_FILE);
-    if let Err(e) = store::write_atomic(&path, text.as_bytes()) {
-        tracing::error!("cannot save sessions to {}: {e}", path.display());
+    match store::write_atomic(&path, text.as_bytes()) {
+        Ok(()) => shared.saved_revision.store(revision, Ordering::Relaxed),
+        Err(e) => tracing::error!("cannot save sessions to {}: {e}", path.display()),
     }
 }
 
@@ -429,21 +473,13 @@ async fn drain_bridge(shared: &Shared) {
         match ev {
             None => break,
             Some(BridgeEvent::BatchClosed { batch, uploaded }) => {
-                shared.dirty();
                 let outbox = shared.outbox.clone();
-                let id = batch.clone();
-                match smol::unblock(move || outbox.finish_batch(&id)).await {
-                    Ok(Some(job)) => tracing::info!(
-                        "batch {batch} closed with {uploaded} file(s): queued as outbox job {job}"
-                    ),
-                    Ok(None) => {}
-                    Err(e) => tracing::error!("batch {batch}: cannot queue it: {e}"),
-                }
+                smol::unblock(move || batches::post_closed_batch(&outbox, &batch, uploaded)).await;
             }
             Some(BridgeEvent::SessionExpired { user }) => {
-                shared.dirty();
                 tracing::debug!("session of {user} expired");
             }
+            Some(other) => tracing::debug!("ignoring a bridge event: {other:?}"),
         }
     }
 }

@@ -13,7 +13,7 @@ pub enum DownloadAnswer {
     /// Nothing (readable) there.
     NotFound,
     /// A regular file of `len` bytes: the head is rendered, the frontend
-    /// streams the bytes itself (see [`Connection::body_follows`]).
+    /// streams the bytes itself (see [`Connection::body_follows`](super::Connection::body_follows)).
     File {
         /// File length.
         len: u64,

@@ -4,8 +4,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{Attachment, Event, Outcome};
-use crate::http::Reply;
+use super::{Attachment, Event, StepOutput};
+use crate::http::OwnedResponse;
 use crate::multipart::{self, MultipartEvent, MultipartParser};
 use crate::sns::{Bridge, TransferId};
 use crate::xml::{self, EmailMessage};
@@ -25,7 +25,7 @@ pub(super) struct EmailSink {
     pub(super) part: PartKind,
     pub(super) message_buf: Vec<u8>,
     pub(super) message: Option<EmailMessage>,
-    pub(super) refused: Option<Reply>,
+    pub(super) refused: Option<OwnedResponse>,
     pub(super) attachments: usize,
     pub(super) ended: bool,
     /// Bytes of a `Data` event that came from the parser's own carry.
@@ -39,22 +39,22 @@ pub(super) enum FinishStep {
 }
 
 /// One step of the multipart parser over body bytes.
-pub(super) fn email_step(e: &mut EmailSink, bridge: &Bridge, chunk: &[u8]) -> Outcome {
+pub(super) fn email_step(e: &mut EmailSink, bridge: &Bridge, chunk: &[u8]) -> StepOutput {
     e.chunk.clear();
     if e.ended {
         // Epilogue after the close delimiter: ignore.
-        return Outcome::Nothing(chunk.len());
+        return StepOutput::Nothing(chunk.len());
     }
     let (n, ev) = match e.parser.feed(chunk) {
         Ok(r) => r,
         Err(err) => {
             e.ended = true;
             e.refused.get_or_insert_with(|| multipart_refusal(err));
-            return Outcome::Nothing(chunk.len());
+            return StepOutput::Nothing(chunk.len());
         }
     };
     let Some(ev) = ev else {
-        return Outcome::Nothing(n);
+        return StepOutput::Nothing(n);
     };
     match ev {
         MultipartEvent::Data(d) => {
@@ -63,22 +63,22 @@ pub(super) fn email_step(e: &mut EmailSink, bridge: &Bridge, chunk: &[u8]) -> Ou
                 return match on_part_data(e, bridge, &copy) {
                     true => {
                         e.chunk = copy;
-                        Outcome::ChunkData(n, e.transfer)
+                        StepOutput::ChunkData(n, e.transfer)
                     }
-                    false => Outcome::Nothing(n),
+                    false => StepOutput::Nothing(n),
                 };
             };
             if on_part_data(e, bridge, &chunk[range.clone()]) {
-                Outcome::InputData(n, e.transfer, range)
+                StepOutput::InputData(n, e.transfer, range)
             } else {
-                Outcome::Nothing(n)
+                StepOutput::Nothing(n)
             }
         }
         other => {
             let other = PartSignal::from(other);
             match on_part_event(e, bridge, other) {
-                Some(ev) => Outcome::Owned(n, ev),
-                None => Outcome::Nothing(n),
+                Some(ev) => StepOutput::Owned(n, ev),
+                None => StepOutput::Nothing(n),
             }
         }
     }
@@ -120,8 +120,9 @@ fn on_part_data(e: &mut EmailSink, bridge: &Bridge, data: &[u8]) -> bool {
         PartKind::Binary => e.refused.is_none(),
         PartKind::Message => {
             if e.message_buf.len() + data.len() > bridge.config().limits.max_xml {
-                e.refused
-                    .get_or_insert_with(|| Reply::error(413, "E-mail message part too large"));
+                e.refused.get_or_insert_with(|| {
+                    OwnedResponse::error(413, "E-mail message part too large")
+                });
                 e.part = PartKind::Skip;
             } else {
                 e.message_buf.extend_from_slice(data);
@@ -198,13 +199,15 @@ fn on_part_event(e: &mut EmailSink, bridge: &Bridge, ev: PartSignal) -> Option<E
                             let sender =
                                 crate::route::parse_address(&m.sender).unwrap_or(m.sender.trim());
                             if !bridge.config().is_allowed(sender) {
-                                e.refused = Some(Reply::error(401, "Sender not in whitelist"));
+                                e.refused =
+                                    Some(OwnedResponse::error(401, "Sender not in whitelist"));
                             }
                             e.message = Some(m);
                         }
                         Err(err) => {
-                            e.refused
-                                .get_or_insert_with(|| Reply::error(400, email_refusal(err)));
+                            e.refused.get_or_insert_with(|| {
+                                OwnedResponse::error(400, email_refusal(err))
+                            });
                         }
                     }
                     None
@@ -227,11 +230,13 @@ fn email_refusal(err: xml::XmlError) -> &'static str {
     }
 }
 
-fn multipart_refusal(err: multipart::MultipartError) -> Reply {
+fn multipart_refusal(err: multipart::MultipartError) -> OwnedResponse {
     match err {
-        multipart::MultipartError::Truncated => Reply::error(400, "Multipart body truncated"),
-        multipart::MultipartError::TooManyParts => Reply::error(413, "Too many parts"),
-        _ => Reply::error(400, "Malformed multipart body"),
+        multipart::MultipartError::Truncated => {
+            OwnedResponse::error(400, "Multipart body truncated")
+        }
+        multipart::MultipartError::TooManyParts => OwnedResponse::error(413, "Too many parts"),
+        _ => OwnedResponse::error(400, "Malformed multipart body"),
     }
 }
 

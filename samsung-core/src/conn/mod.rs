@@ -11,19 +11,20 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::ClientAddr;
-use crate::hotspot::{self, CheckHost};
-use crate::http::{self, HttpError, Method, Reply, RequestHead, Version};
-use crate::multipart::{self, MultipartParser};
+use crate::http::{self, HttpError, Method, OwnedResponse, Version};
 use crate::sns::{self, Bridge, Email, TransferId, Upload};
 use crate::time::Instant;
-use crate::xml::{self, AuthMethod, MediaKind};
+use crate::xml::MediaKind;
 
+mod body;
 mod download;
 mod email;
+mod request;
 
+use download::listing_html;
 pub use download::{DownloadAnswer, ListingEntry};
-use download::{download_path, listing_html};
-use email::{EmailSink, FinishStep, PartKind, email_finish_step, email_step};
+use email::{EmailSink, PartKind};
+pub use request::{RequestKind, RequestSummary, classify_request};
 
 /// The smallest buffer [`Connection::poll_transmit`] is guaranteed to fit
 /// every camera answer into; every one is built to stay below one TCP segment.
@@ -33,60 +34,6 @@ pub const MIN_TRANSMIT_BUF: usize = 2048;
 pub const DOWNLOAD_TRANSMIT_BUF: usize = 64 * 1024;
 /// Most entries shown in a download directory listing.
 pub const MAX_LISTING_ENTRIES: usize = 256;
-
-/// What a request was, for logs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
-    /// A connectivity check (`GET /` on a check host).
-    Hotspot(CheckHost),
-    /// The landing page (`GET /` on any other host).
-    Landing,
-    /// ST1000 `GET /security/sso/initialize/time`.
-    Time,
-    /// ST1000 `GET /social/columbus/serviceproviders/list` (unsupported).
-    ServiceList,
-    /// NX300 AllShare `POST /security/sso/userprofiles/authentication/emailid` (unsupported).
-    AllShare,
-    /// `POST /social/columbus/email`.
-    Email,
-    /// `GET /social/columbus/email` (the reference redirects to `/`).
-    EmailPage,
-    /// `POST /<site>/auth`.
-    Auth,
-    /// `POST /<site>/photo`.
-    Photo,
-    /// `POST /<site>/video`.
-    Video,
-    /// `PUT /upload/<key>/<file>`.
-    Upload,
-    /// A read-only download of a stored file (`serve_downloads`).
-    Download,
-    /// Anything else.
-    Unknown,
-}
-
-impl Endpoint {
-    /// A short name for log lines.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Endpoint::Hotspot(CheckHost::Gld) => "hotspot-gld",
-            Endpoint::Hotspot(CheckHost::Yahoo) => "hotspot-yahoo",
-            Endpoint::Hotspot(CheckHost::Msn) => "hotspot-msn",
-            Endpoint::Landing => "landing",
-            Endpoint::Time => "time",
-            Endpoint::ServiceList => "service-list",
-            Endpoint::AllShare => "allshare-login",
-            Endpoint::Email => "email",
-            Endpoint::EmailPage => "email-page",
-            Endpoint::Auth => "auth",
-            Endpoint::Photo => "photo",
-            Endpoint::Video => "video",
-            Endpoint::Upload => "upload",
-            Endpoint::Download => "download",
-            Endpoint::Unknown => "unknown",
-        }
-    }
-}
 
 /// A binary part of an e-mail that is starting.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +50,7 @@ pub struct Attachment {
 
 /// Why a transfer's data must be thrown away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AbortReason {
     /// The connection closed before the body was complete.
     Truncated,
@@ -115,6 +63,7 @@ pub enum AbortReason {
 
 /// What a connection asks of its frontend.
 #[derive(Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event<'a> {
     /// A social upload begins: open a temporary file for it.
     UploadStart(alloc::boxed::Box<Upload>),
@@ -176,25 +125,8 @@ impl<'a> Event<'a> {
     }
 }
 
-/// A short record of the request for the frontend's log line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestSummary {
-    /// What the request was.
-    pub endpoint: Endpoint,
-    /// Request method.
-    pub method: Method,
-    /// Host (lowercased), if any.
-    pub host: Option<String>,
-    /// Path (no query).
-    pub path: String,
-    /// User-Agent (the model hint).
-    pub user_agent: Option<String>,
-    /// The answer's status, once known.
-    pub status: Option<u16>,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum XmlEndpoint {
+enum XmlRequest {
     Auth,
     Announce(MediaKind),
     AllShare,
@@ -203,10 +135,10 @@ enum XmlEndpoint {
 #[derive(Debug)]
 enum Sink {
     /// Drain the body, then answer.
-    Discard(Reply),
+    Discard(OwnedResponse),
     Xml {
         buf: Vec<u8>,
-        endpoint: XmlEndpoint,
+        request: XmlRequest,
         site: String,
     },
     Upload(alloc::boxed::Box<Upload>),
@@ -218,7 +150,7 @@ enum Phase {
     Head,
     Body { remaining: u64, sink: Sink },
     Waiting(Waiting),
-    Respond(Reply),
+    Respond(OwnedResponse),
     Sent,
     Closed,
 }
@@ -232,7 +164,7 @@ enum Waiting {
 
 /// What one step decided to hand out; has no borrows, so the step can
 /// mutate freely and the borrowed [`Event`] is built at the very end.
-enum Outcome {
+enum StepOutput {
     Nothing(usize),
     Owned(usize, Event<'static>),
     InputData(usize, TransferId, core::ops::Range<usize>),
@@ -255,6 +187,9 @@ pub struct Connection {
     waiting_download: bool,
     events: VecDeque<Event<'static>>,
     summary: Option<RequestSummary>,
+    /// This connection's calls changed the bridge's session table since the
+    /// frontend last saved it for us.
+    sessions_changed: bool,
 }
 
 impl Connection {
@@ -273,6 +208,7 @@ impl Connection {
             waiting_download: false,
             events: VecDeque::new(),
             summary: None,
+            sessions_changed: false,
         }
     }
 
@@ -290,17 +226,20 @@ impl Connection {
             self.last_input = now;
             self.received_any = true;
         }
-        match self.step(bridge, now, input) {
-            Outcome::Nothing(n) => (n, None),
-            Outcome::Owned(n, ev) => (n, Some(ev)),
-            Outcome::InputData(n, transfer, range) => (
+        let revision = bridge.sessions_revision();
+        let output = self.step(bridge, now, input);
+        self.note_sessions(bridge, revision);
+        match output {
+            StepOutput::Nothing(n) => (n, None),
+            StepOutput::Owned(n, ev) => (n, Some(ev)),
+            StepOutput::InputData(n, transfer, range) => (
                 n,
                 Some(Event::Data {
                     transfer,
                     data: input.get(range).unwrap_or(&[]),
                 }),
             ),
-            Outcome::ChunkData(n, transfer) => {
+            StepOutput::ChunkData(n, transfer) => {
                 let data = match &self.phase {
                     Phase::Body {
                         sink: Sink::Email(e),
@@ -316,7 +255,11 @@ impl Connection {
     /// The peer closed its sending side (or the connection broke).
     pub fn handle_eof(&mut self, bridge: &mut Bridge, now: Instant) {
         match core::mem::replace(&mut self.phase, Phase::Closed) {
-            Phase::Body { sink, .. } => self.abort_sink(bridge, now, sink, AbortReason::Truncated),
+            Phase::Body { sink, .. } => {
+                let revision = bridge.sessions_revision();
+                self.abort_sink(bridge, now, sink, AbortReason::Truncated);
+                self.note_sessions(bridge, revision);
+            }
             // The frontend is storing: let it finish; the answer goes nowhere.
             waiting @ Phase::Waiting(_) => self.phase = waiting,
             respond @ Phase::Respond(_) => self.phase = respond,
@@ -346,10 +289,12 @@ impl Connection {
         }
         match core::mem::replace(&mut self.phase, Phase::Closed) {
             Phase::Head if !self.received_any => {}
-            Phase::Head => self.respond(Reply::error(408, "Request head timeout")),
+            Phase::Head => self.respond(OwnedResponse::error(408, "Request head timeout")),
             Phase::Body { sink, .. } => {
+                let revision = bridge.sessions_revision();
                 self.abort_sink(bridge, now, sink, AbortReason::TimedOut);
-                self.respond(Reply::error(408, "Request body timeout"));
+                self.note_sessions(bridge, revision);
+                self.respond(OwnedResponse::error(408, "Request body timeout"));
             }
             other => self.phase = other,
         }
@@ -374,13 +319,28 @@ impl Connection {
             return;
         }
         if let Phase::Waiting(Waiting::Upload(u)) = &self.phase {
+            let revision = bridge.sessions_revision();
             bridge.end_upload(u, stored, now);
+            self.note_sessions(bridge, revision);
         }
         self.respond(if stored {
             sns::succ_reply()
         } else {
-            Reply::error(500, "Could not store the upload")
+            OwnedResponse::error(500, "Could not store the upload")
         });
+    }
+
+    /// Whether the session table must be saved now
+    /// ([`Bridge::export_sessions`]): this connection's request changed it (a
+    /// login, logout, announce or upload) and its answer is ready, or will
+    /// never come. Saving before [`Connection::poll_transmit`] means a crash
+    /// right after the camera's answer loses nothing. Returns `true` once per
+    /// change: call it before every `poll_transmit`, and once more after the
+    /// connection closed.
+    #[must_use]
+    pub fn poll_save_sessions(&mut self) -> bool {
+        let answered = matches!(self.phase, Phase::Respond(_) | Phase::Sent | Phase::Closed);
+        answered && core::mem::take(&mut self.sessions_changed)
     }
 
     /// The next event not tied to input (aborts after EOF or timeout).
@@ -405,7 +365,7 @@ impl Connection {
         }
         match reply.render(self.version, buf) {
             Ok(n) => Some(n),
-            Err(_) => Reply::error(500, "Response too large")
+            Err(_) => OwnedResponse::error(500, "Response too large")
                 .render(self.version, buf)
                 .ok(),
         }
@@ -417,10 +377,10 @@ impl Connection {
             return;
         }
         let reply = match answer {
-            DownloadAnswer::NotFound => Reply::error(404, "No such file"),
+            DownloadAnswer::NotFound => OwnedResponse::error(404, "No such file"),
             DownloadAnswer::File { len, content_type } => {
                 self.body_follows = (!self.head_only).then_some(len);
-                let mut reply = Reply {
+                let mut reply = OwnedResponse {
                     status: 200,
                     content_type: Some(content_type),
                     headers: Vec::new(),
@@ -433,7 +393,7 @@ impl Connection {
                 reply.content_length = Some(len);
                 reply
             }
-            DownloadAnswer::Listing(entries) => Reply::html(200, listing_html(&entries)),
+            DownloadAnswer::Listing(entries) => OwnedResponse::html(200, listing_html(&entries)),
         };
         self.respond(reply);
     }
@@ -460,7 +420,12 @@ impl Connection {
         self.client
     }
 
-    fn respond(&mut self, reply: Reply) {
+    /// Remembers whether the bridge calls since `revision` changed sessions.
+    fn note_sessions(&mut self, bridge: &Bridge, revision: u64) {
+        self.sessions_changed |= bridge.sessions_revision() != revision;
+    }
+
+    fn respond(&mut self, reply: OwnedResponse) {
         if let Some(s) = self.summary.as_mut() {
             s.status = Some(reply.status);
         }
@@ -486,15 +451,15 @@ impl Connection {
         }
     }
 
-    fn step(&mut self, bridge: &mut Bridge, now: Instant, input: &[u8]) -> Outcome {
+    fn step(&mut self, bridge: &mut Bridge, now: Instant, input: &[u8]) -> StepOutput {
         match &mut self.phase {
             Phase::Head => self.step_head(bridge, now, input),
             Phase::Body { .. } => self.step_body(bridge, now, input),
-            _ => Outcome::Nothing(input.len()),
+            _ => StepOutput::Nothing(input.len()),
         }
     }
 
-    fn step_head(&mut self, bridge: &mut Bridge, now: Instant, input: &[u8]) -> Outcome {
+    fn step_head(&mut self, bridge: &mut Bridge, now: Instant, input: &[u8]) -> StepOutput {
         let (parsed, consumed) = if self.head_buf.is_empty() {
             match http::parse_head(input) {
                 Ok(Some((head, n))) => (Ok(Some(head)), n),
@@ -519,320 +484,25 @@ impl Connection {
             }
         };
         match parsed {
-            Ok(None) => Outcome::Nothing(consumed),
+            Ok(None) => StepOutput::Nothing(consumed),
             Err(e) => {
                 self.head_buf = Vec::new();
                 self.summary = Some(RequestSummary {
-                    endpoint: Endpoint::Unknown,
+                    kind: RequestKind::Unknown,
                     method: Method::Other,
                     host: None,
-                    path: String::new(),
+                    loggable_path: String::new(),
                     user_agent: None,
                     status: None,
                 });
-                self.respond(Reply::error(e.status(), bad_head_reason(e)));
-                Outcome::Nothing(input.len())
+                self.respond(OwnedResponse::error(e.status(), bad_head_reason(e)));
+                StepOutput::Nothing(input.len())
             }
             Ok(Some(head)) => match self.start_request(bridge, now, head) {
-                Some(ev) => Outcome::Owned(consumed, ev),
-                None => Outcome::Nothing(consumed),
+                Some(ev) => StepOutput::Owned(consumed, ev),
+                None => StepOutput::Nothing(consumed),
             },
         }
-    }
-
-    fn start_request(
-        &mut self,
-        bridge: &mut Bridge,
-        now: Instant,
-        head: RequestHead,
-    ) -> Option<Event<'static>> {
-        self.version = head.version;
-        self.head_only = head.method == Method::Head;
-        let endpoint = classify(&head);
-        self.summary = Some(RequestSummary {
-            endpoint,
-            method: head.method,
-            host: head.host.clone(),
-            path: head.path.clone(),
-            user_agent: head.user_agent.clone(),
-            status: None,
-        });
-        let length = head.content_length.unwrap_or(0);
-        let limits = bridge.config().limits.clone();
-        let reply_after_body = |conn: &mut Connection, reply: Reply| {
-            if length == 0 {
-                conn.respond(reply);
-            } else if length > limits.max_upload {
-                // Not worth draining; answer now and let the frontend close.
-                conn.respond(Reply::error(413, "Body too large"));
-            } else {
-                conn.phase = Phase::Body {
-                    remaining: length,
-                    sink: Sink::Discard(reply),
-                };
-            }
-        };
-        let site = site_of(&head.path);
-        let allowed = |m: &[Method]| m.contains(&head.method);
-        match endpoint {
-            Endpoint::Hotspot(check) if allowed(&[Method::Get, Method::Head]) => {
-                let reply = bridge.hotspot().answer(check, self.client, now);
-                reply_after_body(self, reply);
-            }
-            Endpoint::Landing if allowed(&[Method::Get, Method::Head]) => {
-                reply_after_body(self, hotspot::landing_reply(head.user_agent.as_deref()));
-            }
-            Endpoint::Time if allowed(&[Method::Get, Method::Head]) => {
-                reply_after_body(self, sns::time_reply(now.as_millis()));
-            }
-            Endpoint::ServiceList => reply_after_body(
-                self,
-                Reply::error(501, "ST1000 service list is not supported"),
-            ),
-            Endpoint::EmailPage if allowed(&[Method::Get, Method::Head]) => {
-                let mut reply = Reply::html(302, "");
-                reply.headers.push(("Location", String::from("/")));
-                reply_after_body(self, reply);
-            }
-            Endpoint::Auth | Endpoint::Photo | Endpoint::Video | Endpoint::AllShare
-                if head.method == Method::Post =>
-            {
-                let xml_endpoint = match endpoint {
-                    Endpoint::Auth => XmlEndpoint::Auth,
-                    Endpoint::Photo => XmlEndpoint::Announce(MediaKind::Photo),
-                    Endpoint::Video => XmlEndpoint::Announce(MediaKind::Video),
-                    _ => XmlEndpoint::AllShare,
-                };
-                if endpoint != Endpoint::AllShare && !sns::SITES.contains(&site) {
-                    reply_after_body(self, Reply::error(404, "Unknown site"));
-                } else if length == 0 {
-                    self.respond(Reply::error(400, "Empty POST payload"));
-                } else if length > limits.max_xml as u64 {
-                    reply_after_body(self, Reply::error(413, "XML request too large"));
-                } else {
-                    self.phase = Phase::Body {
-                        remaining: length,
-                        sink: Sink::Xml {
-                            buf: Vec::new(),
-                            endpoint: xml_endpoint,
-                            site: String::from(site),
-                        },
-                    };
-                }
-            }
-            Endpoint::Email if head.method == Method::Post => {
-                let boundary = head
-                    .content_type
-                    .as_deref()
-                    .and_then(multipart::boundary_from_content_type);
-                let parser = boundary.and_then(|b| MultipartParser::new(b).ok());
-                match parser {
-                    None => reply_after_body(self, Reply::error(400, "Not a multipart body")),
-                    Some(_) if length > limits.max_upload => {
-                        self.respond(Reply::error(413, "E-mail too large"));
-                    }
-                    Some(parser) => {
-                        let transfer = bridge.next_transfer();
-                        self.phase = Phase::Body {
-                            remaining: length,
-                            sink: Sink::Email(alloc::boxed::Box::new(EmailSink {
-                                transfer,
-                                parser,
-                                part: PartKind::None,
-                                message_buf: Vec::new(),
-                                message: None,
-                                refused: None,
-                                attachments: 0,
-                                ended: false,
-                                chunk: Vec::new(),
-                            })),
-                        };
-                        if length == 0 {
-                            return self.finish_body(bridge, now);
-                        }
-                    }
-                }
-            }
-            Endpoint::Upload if head.method == Method::Put => {
-                let (key, name) = upload_target(&head.path).unwrap_or(("", ""));
-                match bridge.begin_upload(key, name, head.content_type.as_deref(), length, now) {
-                    Err(reply) if length > limits.max_upload => self.respond(reply),
-                    Err(reply) => reply_after_body(self, reply),
-                    Ok(upload) => {
-                        let upload = alloc::boxed::Box::new(upload);
-                        let ev = Event::UploadStart(upload.clone());
-                        self.phase = Phase::Body {
-                            remaining: length,
-                            sink: Sink::Upload(upload),
-                        };
-                        return Some(ev);
-                    }
-                }
-            }
-            Endpoint::Unknown
-                if bridge.config().serve_downloads
-                    && matches!(head.method, Method::Get | Method::Head) =>
-            {
-                match download_path(&head.path) {
-                    Some(path) if length == 0 => {
-                        self.waiting_download = true;
-                        self.phase = Phase::Waiting(Waiting::Download);
-                        if let Some(s) = self.summary.as_mut() {
-                            s.endpoint = Endpoint::Download;
-                        }
-                        return Some(Event::Download { path });
-                    }
-                    Some(_) => reply_after_body(self, Reply::error(400, "GET with a body")),
-                    None => reply_after_body(self, Reply::error(404, "No such file")),
-                }
-            }
-            Endpoint::Unknown => reply_after_body(self, Reply::error(404, "Unknown API")),
-            _ => reply_after_body(self, Reply::error(405, "Method not allowed")),
-        }
-        None
-    }
-
-    fn step_body(&mut self, bridge: &mut Bridge, now: Instant, input: &[u8]) -> Outcome {
-        let Phase::Body { remaining, sink } = &mut self.phase else {
-            return Outcome::Nothing(input.len());
-        };
-        if *remaining == 0 {
-            return match self.finish_body(bridge, now) {
-                Some(ev) => Outcome::Owned(0, ev),
-                None => self.chunk_or_nothing(),
-            };
-        }
-        let take = usize::try_from(*remaining)
-            .unwrap_or(usize::MAX)
-            .min(input.len());
-        let chunk = &input[..take];
-        let max_xml = bridge.config().limits.max_xml;
-        let outcome = match sink {
-            Sink::Discard(_) => Outcome::Nothing(take),
-            Sink::Xml { buf, .. } => {
-                if buf.len() + take > max_xml {
-                    *sink = Sink::Discard(Reply::error(413, "XML request too large"));
-                } else {
-                    buf.extend_from_slice(chunk);
-                }
-                Outcome::Nothing(take)
-            }
-            Sink::Upload(u) => {
-                if take == 0 {
-                    Outcome::Nothing(0)
-                } else {
-                    Outcome::InputData(take, u.transfer, 0..take)
-                }
-            }
-            Sink::Email(e) => email_step(e, bridge, chunk),
-        };
-        let used = match &outcome {
-            Outcome::Nothing(n)
-            | Outcome::Owned(n, _)
-            | Outcome::InputData(n, _, _)
-            | Outcome::ChunkData(n, _) => *n,
-        };
-        *remaining -= used as u64;
-        if *remaining == 0 && matches!(outcome, Outcome::Nothing(_)) {
-            if let Some(ev) = self.finish_body(bridge, now) {
-                return Outcome::Owned(used, ev);
-            }
-            if let Outcome::ChunkData(_, t) = self.chunk_or_nothing() {
-                return Outcome::ChunkData(used, t);
-            }
-        }
-        outcome
-    }
-
-    /// After `finish_body` produced carry data for the e-mail sink.
-    fn chunk_or_nothing(&mut self) -> Outcome {
-        match &self.phase {
-            Phase::Body {
-                sink: Sink::Email(e),
-                ..
-            } if !e.chunk.is_empty() => Outcome::ChunkData(0, e.transfer),
-            _ => Outcome::Nothing(0),
-        }
-    }
-
-    /// The body is complete: decide the answer or hand out the final event.
-    /// For e-mail this is called repeatedly while the parser still yields
-    /// events (its carry data lands in `chunk`).
-    fn finish_body(&mut self, bridge: &mut Bridge, now: Instant) -> Option<Event<'static>> {
-        let phase = core::mem::replace(&mut self.phase, Phase::Closed);
-        let Phase::Body { sink, remaining } = phase else {
-            self.phase = phase;
-            return None;
-        };
-        match sink {
-            Sink::Discard(reply) => self.respond(reply),
-            Sink::Xml {
-                buf,
-                endpoint,
-                site,
-            } => {
-                let reply = xml_reply(bridge, now, endpoint, &site, &buf);
-                self.respond(reply);
-            }
-            Sink::Upload(u) => {
-                let transfer = u.transfer;
-                self.phase = Phase::Waiting(Waiting::Upload(u));
-                return Some(Event::UploadComplete { transfer });
-            }
-            Sink::Email(mut e) => {
-                e.chunk.clear();
-                if !e.ended {
-                    match email_finish_step(&mut e, bridge) {
-                        FinishStep::Event(ev) => {
-                            self.phase = Phase::Body {
-                                remaining,
-                                sink: Sink::Email(e),
-                            };
-                            return Some(ev);
-                        }
-                        FinishStep::Chunk => {
-                            self.phase = Phase::Body {
-                                remaining,
-                                sink: Sink::Email(e),
-                            };
-                            return None;
-                        }
-                        FinishStep::Done => {}
-                    }
-                }
-                return self.conclude_email(bridge, e);
-            }
-        }
-        None
-    }
-
-    fn conclude_email(
-        &mut self,
-        bridge: &mut Bridge,
-        e: alloc::boxed::Box<EmailSink>,
-    ) -> Option<Event<'static>> {
-        let delivered = e.attachments > 0;
-        let refusal = if let Some(reply) = e.refused {
-            Some(reply)
-        } else {
-            match e.message {
-                None => Some(Reply::error(400, "No 'message' part in the e-mail")),
-                Some(message) => match bridge.plan_email(e.transfer, message, e.attachments) {
-                    Ok(email) => {
-                        self.phase = Phase::Waiting(Waiting::Email(e.transfer));
-                        return Some(Event::EmailComplete(alloc::boxed::Box::new(email)));
-                    }
-                    Err(reply) => Some(reply),
-                },
-            }
-        };
-        if let Some(reply) = refusal {
-            self.respond(reply);
-        }
-        delivered.then_some(Event::Aborted {
-            transfer: e.transfer,
-            reason: AbortReason::Refused,
-        })
     }
 }
 
@@ -844,101 +514,5 @@ fn bad_head_reason(e: HttpError) -> &'static str {
         HttpError::BadContentLength => "Bad Content-Length",
         HttpError::LengthRequired => "Content-Length required (chunked bodies are not supported)",
         HttpError::BufferTooSmall => "Response too large",
-    }
-}
-
-/// The answer to a complete XML request.
-fn xml_reply(
-    bridge: &mut Bridge,
-    now: Instant,
-    endpoint: XmlEndpoint,
-    site: &str,
-    body: &[u8],
-) -> Reply {
-    let doc = String::from_utf8_lossy(body);
-    if doc.trim().is_empty() {
-        return Reply::error(400, "Empty POST payload");
-    }
-    match endpoint {
-        XmlEndpoint::Auth => {
-            let Ok(req) = xml::parse_auth(&doc) else {
-                return Reply::error(400, "Malformed auth request");
-            };
-            match req.method {
-                AuthMethod::Login => {
-                    if req.oauth || sns::OAUTH_SITES.contains(&site) {
-                        return Reply::error(401, "OAuth not supported");
-                    }
-                    match bridge.login(site, &req, now) {
-                        Ok(key) => sns::login_reply(&key, &bridge.config().screen_name),
-                        Err(_) => Reply::error(401, "Login failed"),
-                    }
-                }
-                AuthMethod::Logout => {
-                    bridge.logout(req.session_key.as_deref());
-                    sns::logout_reply()
-                }
-                AuthMethod::Other => Reply::error(400, "Unsupported auth method"),
-            }
-        }
-        XmlEndpoint::Announce(kind) => match xml::parse_announce(&doc, kind) {
-            Ok(ann) => bridge.announce(site, &ann, now),
-            Err(xml::XmlError::MissingSessionKey) => Reply::error(401, "Session expired"),
-            Err(_) => Reply::error(400, "Malformed announce request"),
-        },
-        XmlEndpoint::AllShare => match xml::parse_user_auth(&doc) {
-            Ok(req) if bridge.config().is_allowed(&req.login_id) => {
-                Reply::error(501, "Samsung account login is not supported")
-            }
-            Ok(_) => Reply::error(401, "Login failed"),
-            Err(_) => Reply::error(400, "Malformed userAuthRequest"),
-        },
-    }
-}
-
-/// `/<site>/…` → `<site>`.
-fn site_of(path: &str) -> &str {
-    path.trim_start_matches('/').split('/').next().unwrap_or("")
-}
-
-/// `/upload/<key>/<name>` → (key, name).
-fn upload_target(path: &str) -> Option<(&str, &str)> {
-    let rest = path.strip_prefix("/upload/")?;
-    let (key, name) = rest.split_once('/')?;
-    (!key.is_empty() && !name.is_empty() && !name.contains('/')).then_some((key, name))
-}
-
-/// Which endpoint a request head addresses (routing by Host for `GET /`,
-/// by path otherwise, as the reference does).
-pub fn classify(head: &RequestHead) -> Endpoint {
-    let path = head.path.as_str();
-    if path == "/" {
-        return match head.host.as_deref().and_then(CheckHost::from_host) {
-            Some(check) => Endpoint::Hotspot(check),
-            None => Endpoint::Landing,
-        };
-    }
-    match path {
-        "/security/sso/initialize/time" => return Endpoint::Time,
-        "/social/columbus/serviceproviders/list" => return Endpoint::ServiceList,
-        "/security/sso/userprofiles/authentication/emailid" => return Endpoint::AllShare,
-        "/social/columbus/email" => {
-            return if head.method == Method::Post {
-                Endpoint::Email
-            } else {
-                Endpoint::EmailPage
-            };
-        }
-        _ => {}
-    }
-    if path.starts_with("/upload/") {
-        return Endpoint::Upload;
-    }
-    let mut parts = path.trim_start_matches('/').split('/');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(site), Some("auth"), None) if !site.is_empty() => Endpoint::Auth,
-        (Some(site), Some("photo"), None) if !site.is_empty() => Endpoint::Photo,
-        (Some(site), Some("video"), None) if !site.is_empty() => Endpoint::Video,
-        _ => Endpoint::Unknown,
     }
 }

@@ -8,22 +8,30 @@
 //! the frontend from its OS or hardware RNG.
 
 use alloc::collections::VecDeque;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt::Write as _;
-
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
 
 use crate::crypto::{self, Secret};
-use crate::http::Reply;
-use crate::route::{self, Action, ActionKind, Routes};
+use crate::route::{Action, ActionKind, Routes};
 use crate::time::{Duration, Instant};
-use crate::xml::{AuthRequest, EmailMessage, MediaAnnounce, MediaKind};
+use crate::xml::{AuthRequest, MediaKind};
 
+mod email;
+mod keys;
+mod orphans;
 mod persist;
+mod replies;
+#[cfg(test)]
+mod tests;
+mod uploads;
 
+pub use email::{Email, RecipientRoute};
+pub use orphans::MAX_ORPHAN_BATCHES;
 pub use persist::ImportError;
+pub use replies::{login_reply, logout_reply, succ_reply, time_reply};
+pub use uploads::{BatchRef, Upload};
+
+use keys::KeyGen;
 
 /// Social sites the cameras offer (PROTOCOL.md §2.1).
 pub const SITES: &[&str] = &[
@@ -195,91 +203,17 @@ struct Session {
     pending: Vec<PendingFile>,
 }
 
-/// Position of an upload within its batch, for posting a batch as one status.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BatchRef {
-    /// Unique batch id (random, 16 hex digits): the outbox and the Mastodon
-    /// `Idempotency-Key` are derived from it.
-    pub id: String,
-    /// 0-based position of this file in the batch.
-    pub index: usize,
-    /// Number of files the caption announced (`Text~alt1~alt2` → 2), if any.
-    pub expected: Option<usize>,
-    /// The caption without alt texts.
-    pub caption: String,
-    /// This file's alt text.
-    pub alt: Option<String>,
-    /// The camera's album name (usually its model).
-    pub album: Option<String>,
-    /// This is the last announced file of the batch: post now.
-    pub last: bool,
-}
-
 /// Identifies one transfer (a social upload or a whole e-mail) across events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TransferId(pub u64);
 
-/// A social upload (`PUT /upload/<key>/<file>`) that is starting.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Upload {
-    /// The transfer this upload's events carry.
-    pub transfer: TransferId,
-    /// Logged-in user (decrypted user name).
-    pub user: String,
-    /// Social site the camera logged into.
-    pub site: String,
-    /// What to do with the file.
-    pub action: Action,
-    /// Folder under the upload root: HMAC of the user, or the store instance.
-    pub folder: String,
-    /// Sanitised file name (never a path).
-    pub file_name: String,
-    /// Photo or video.
-    pub kind: MediaKind,
-    /// The request's `Content-Type`, if any.
-    pub content_type: Option<String>,
-    /// Exact body length.
-    pub length: u64,
-    /// The batch this file belongs to.
-    pub batch: BatchRef,
-}
-
-/// Where one recipient of an e-mail goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecipientRoute {
-    /// Recipient address as the camera sent it.
-    pub recipient: String,
-    /// Its action (default: the configured e-mail default).
-    pub action: Action,
-}
-
-/// A complete, accepted e-mail from a camera.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Email {
-    /// The transfer whose attachments belong to this e-mail.
-    pub transfer: TransferId,
-    /// Sender, subject, body, recipients as sent (marker stripped).
-    pub message: EmailMessage,
-    /// Bare sender address (`Name <a@b>` → `a@b`).
-    pub sender_address: String,
-    /// HMAC folder of the sender, for `store` recipients.
-    pub folder: String,
-    /// Recipients, sorted and de-duplicated, each with its action.
-    pub routes: Vec<RecipientRoute>,
-    /// The body split on `~` (caption, then one alt text per attachment)
-    /// when a recipient posts to Mastodon.
-    pub caption: String,
-    /// Alt texts (`~` convention), one per attachment, in order.
-    pub alts: Vec<String>,
-    /// Number of attachments.
-    pub attachments: usize,
-}
-
 /// Events of the shared state that no connection carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BridgeEvent {
     /// A batch ended before its last announced file arrived (new caption,
-    /// logout, expiry or idle timeout): post what arrived.
+    /// logout, expiry or idle timeout — also a batch handed over with
+    /// [`Bridge::adopt_batch`] once idle): post what arrived.
     BatchClosed {
         /// The batch id of its uploads' [`BatchRef`]s.
         batch: String,
@@ -307,53 +241,6 @@ pub enum LoginError {
     WrongPassword,
 }
 
-/// HMAC-SHA256 in counter mode: unguessable output as long as the seed is.
-#[derive(Clone)]
-struct KeyGen {
-    key: [u8; 32],
-    counter: u64,
-}
-
-impl core::fmt::Debug for KeyGen {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("KeyGen([redacted])")
-    }
-}
-
-impl KeyGen {
-    fn fill(&mut self, out: &mut [u8]) {
-        for chunk in out.chunks_mut(32) {
-            self.counter = self.counter.wrapping_add(1);
-            let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key)
-                .unwrap_or_else(|_| unreachable_hmac());
-            mac.update(b"samsung-bridge keygen");
-            mac.update(&self.counter.to_be_bytes());
-            let block = mac.finalize().into_bytes();
-            chunk.copy_from_slice(&block[..chunk.len()]);
-        }
-    }
-    fn hex(&mut self, bytes: usize) -> String {
-        let mut raw = [0u8; 32];
-        let raw = &mut raw[..bytes.min(32)];
-        self.fill(raw);
-        hex(raw)
-    }
-}
-
-#[cold]
-fn unreachable_hmac() -> Hmac<Sha256> {
-    // HMAC accepts keys of any length; this path cannot run.
-    <Hmac<Sha256> as KeyInit>::new_from_slice(&[0u8; 32]).unwrap_or_else(|_| unreachable_hmac())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
-
 /// The state shared by all connections.
 #[derive(Debug)]
 pub struct Bridge {
@@ -363,6 +250,8 @@ pub struct Bridge {
     keys: KeyGen,
     next_transfer: u64,
     events: VecDeque<BridgeEvent>,
+    sessions_revision: u64,
+    orphans: Vec<orphans::OrphanBatch>,
 }
 
 impl Bridge {
@@ -373,12 +262,11 @@ impl Bridge {
             config,
             sessions: Vec::new(),
             hotspot: crate::hotspot::HotspotState::new(),
-            keys: KeyGen {
-                key: seed,
-                counter: 0,
-            },
+            keys: KeyGen::new(seed),
             next_transfer: 1,
             events: VecDeque::new(),
+            sessions_revision: 0,
+            orphans: Vec::new(),
         }
     }
 
@@ -395,6 +283,19 @@ impl Bridge {
     /// Number of live sessions.
     pub fn session_count(&self) -> usize {
         self.sessions.len()
+    }
+
+    /// A number that changes whenever the session table changes, i.e.
+    /// whenever [`Bridge::export_sessions`] would write something new. A
+    /// frontend that persists sessions compares it with the revision it saved
+    /// last; [`crate::conn::Connection::poll_save_sessions`] tells it when an
+    /// answer must wait for the save.
+    pub fn sessions_revision(&self) -> u64 {
+        self.sessions_revision
+    }
+
+    fn sessions_changed(&mut self) {
+        self.sessions_revision = self.sessions_revision.wrapping_add(1);
     }
 
     pub(crate) fn hotspot(&mut self) -> &mut crate::hotspot::HotspotState {
@@ -415,13 +316,21 @@ impl Bridge {
     }
 
     /// When [`Bridge::handle_timeout`] must be called next (session expiry,
-    /// batch idle timeout); `None` when nothing is pending.
+    /// batch idle timeout, also of batches handed over with
+    /// [`Bridge::adopt_batch`]); `None` when nothing is pending. Ask again
+    /// after every connection call and [`Bridge::adopt_batch`]: they can move
+    /// it earlier.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         let limits = &self.config.limits;
         self.sessions
             .iter()
             .flat_map(|s| {
+                // While a file is being received the session neither expires
+                // nor closes its batch (`handle_timeout` waits for the end of
+                // the upload, a connection call); a deadline here would only
+                // be one it cannot act on.
+                let idle = s.batch.as_ref().is_none_or(|b| b.in_flight == 0);
                 let expiry = core::cmp::min(
                     s.last_used + limits.session_idle,
                     s.created + limits.session_max_age,
@@ -429,16 +338,18 @@ impl Bridge {
                 let batch = s
                     .batch
                     .as_ref()
-                    .filter(|b| b.uploaded > 0 && b.in_flight == 0)
+                    .filter(|b| b.uploaded > 0)
                     .map(|b| b.last_activity + limits.batch_idle);
-                [Some(expiry), batch]
+                [Some(expiry), batch].map(|t| t.filter(|_| idle))
             })
             .flatten()
+            .chain(self.orphan_deadline())
             .min()
     }
 
     /// Expires sessions and closes idle batches whose time has come.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.close_idle_orphans(now);
         let limits = self.config.limits.clone();
         let mut i = 0;
         while i < self.sessions.len() {
@@ -446,6 +357,7 @@ impl Bridge {
             let expired = now >= s.last_used + limits.session_idle
                 || now >= s.created + limits.session_max_age;
             if expired && s.batch.as_ref().is_none_or(|b| b.in_flight == 0) {
+                self.sessions_revision = self.sessions_revision.wrapping_add(1);
                 let s = self.sessions.swap_remove(i);
                 close_batch(&mut self.events, s.batch);
                 self.events
@@ -456,6 +368,7 @@ impl Bridge {
                 b.uploaded > 0 && b.in_flight == 0 && now >= b.last_activity + limits.batch_idle
             });
             if idle {
+                self.sessions_revision = self.sessions_revision.wrapping_add(1);
                 let batch = s.batch.take();
                 close_batch(&mut self.events, batch);
             }
@@ -506,6 +419,7 @@ impl Bridge {
             batch: None,
             pending: Vec::new(),
         });
+        self.sessions_changed();
         Ok(key)
     }
 
@@ -525,6 +439,7 @@ impl Bridge {
         }
         let s = self.sessions.swap_remove(i);
         close_batch(&mut self.events, s.batch);
+        self.sessions_changed();
         true
     }
 
@@ -533,246 +448,6 @@ impl Bridge {
         self.sessions
             .iter()
             .position(|s| crypto::ct_eq(s.key.as_bytes(), key.as_bytes()))
-    }
-
-    /// A photo/video announce: remembers the file in the session's batch
-    /// (starting a new batch when the caption changed or the previous one is
-    /// full) and answers with where to PUT it.
-    pub fn announce(&mut self, site: &str, ann: &MediaAnnounce, now: Instant) -> Reply {
-        let Some(i) = self.find(&ann.session_key) else {
-            return Reply::error(401, "Session expired");
-        };
-        let host_addr = self.config.host_addr.clone();
-        let resource_name = route::sanitize_file_name(&ann.file_name).unwrap_or_else(|| {
-            let mut n = String::from(match ann.kind {
-                MediaKind::Photo => "photo",
-                MediaKind::Video => "video",
-            });
-            n.push_str(".bin");
-            n
-        });
-        let new_id = self.keys.hex(8);
-        let s = &mut self.sessions[i];
-        if !s.site.eq_ignore_ascii_case(site) {
-            // A camera announcing to another site than it logged into:
-            // follow the announce (the action is the site's).
-            s.site = String::from(site);
-        }
-        s.last_used = now;
-        let content: String = ann.content.chars().take(MAX_CONTENT_LEN).collect();
-        // A file announced again while its upload is still outstanding in
-        // the current batch (the camera retrying after a failed or cut-off
-        // PUT, or repeating the announce) keeps its place in the batch.
-        let retry = s
-            .batch
-            .as_ref()
-            .filter(|b| b.content == content)
-            .and_then(|b| {
-                s.pending
-                    .iter()
-                    .rposition(|p| p.resource_name == resource_name && p.batch_id == b.id)
-            });
-        let (index, batch_id) = if let Some(pos) = retry {
-            let p = s.pending.remove(pos);
-            if let Some(b) = s.batch.as_mut() {
-                b.last_activity = now;
-            }
-            (p.index, p.batch_id)
-        } else {
-            // The latest announce of a name wins over older ones (e.g. under
-            // an earlier caption): the PUT must land in the current batch.
-            s.pending.retain(|p| p.resource_name != resource_name);
-            let starts_new = match &s.batch {
-                None => true,
-                Some(b) => b.content != content || b.is_full(),
-            };
-            if starts_new {
-                let old = s.batch.take();
-                if old
-                    .as_ref()
-                    .is_some_and(|b| !b.is_full() || b.uploaded < b.announced)
-                {
-                    close_batch(&mut self.events, old);
-                }
-                let (caption, alts) = split_caption(&content);
-                s.batch = Some(Batch {
-                    id: new_id,
-                    content,
-                    caption,
-                    alts,
-                    album: ann.album.clone().filter(|a| !a.is_empty()),
-                    announced: 0,
-                    uploaded: 0,
-                    in_flight: 0,
-                    last_activity: now,
-                });
-            }
-            let Some(batch) = s.batch.as_mut() else {
-                return Reply::error(400, "No batch");
-            };
-            batch.last_activity = now;
-            batch.announced += 1;
-            (batch.announced - 1, batch.id.clone())
-        };
-        if s.pending.len() >= MAX_PENDING_FILES {
-            s.pending.remove(0);
-        }
-        s.pending.push(PendingFile {
-            resource_name: resource_name.clone(),
-            original_name: ann.file_name.clone(),
-            kind: ann.kind,
-            index,
-            batch_id,
-        });
-        let mut body = String::new();
-        let _ = write!(
-            body,
-            "<Response HostAddr=\"{}\" ResourceID=\"upload/{}/{}\" />",
-            crate::xml::escape(&host_addr),
-            s.key,
-            crate::xml::escape(&resource_name)
-        );
-        Reply::html(200, body)
-    }
-
-    /// Checks a `PUT /upload/<key>/<name>` and describes the upload, or
-    /// returns the error answer (sent after the body has been drained).
-    pub fn begin_upload(
-        &mut self,
-        key: &str,
-        name: &str,
-        content_type: Option<&str>,
-        length: u64,
-        now: Instant,
-    ) -> Result<Upload, Reply> {
-        if length > self.config.limits.max_upload {
-            return Err(Reply::error(413, "Upload too large"));
-        }
-        let Some(i) = self.find(key) else {
-            return Err(Reply::error(401, "Session expired"));
-        };
-        let transfer = self.next_transfer();
-        let secret = self.config.secret.expose().clone();
-        let s = &mut self.sessions[i];
-        let action = self.config.routes.for_site(&s.site).clone();
-        let pos = s.pending.iter().rposition(|p| p.resource_name == name);
-        let Some(pos) = pos else {
-            return Err(Reply::error(404, "Upload was not announced"));
-        };
-        let pending = s.pending.remove(pos);
-        let Some(batch) = s.batch.as_mut().filter(|b| b.id == pending.batch_id) else {
-            return Err(Reply::error(409, "Batch already closed"));
-        };
-        let alt = batch.alts.get(pending.index).cloned();
-        if action.kind == ActionKind::Mastodon && alt.is_none() {
-            return Err(Reply::error(400, "No alt-text"));
-        }
-        s.last_used = now;
-        batch.in_flight += 1;
-        batch.last_activity = now;
-        let expected = batch.expected();
-        Ok(Upload {
-            transfer,
-            user: s.user.clone(),
-            site: s.site.clone(),
-            folder: route::store_folder(&action, &secret, &s.user),
-            action,
-            file_name: route::sanitize_file_name(&pending.original_name)
-                .unwrap_or_else(|| pending.resource_name.clone()),
-            kind: pending.kind,
-            content_type: content_type.map(String::from),
-            length,
-            batch: BatchRef {
-                id: batch.id.clone(),
-                index: pending.index,
-                expected,
-                caption: batch.caption.clone(),
-                alt,
-                album: batch.album.clone(),
-                last: expected.is_some_and(|n| pending.index + 1 == n),
-            },
-        })
-    }
-
-    /// The frontend finished (or failed, or lost) an upload begun with
-    /// [`Bridge::begin_upload`].
-    pub fn end_upload(&mut self, upload: &Upload, stored: bool, now: Instant) {
-        let Some(s) = self
-            .sessions
-            .iter_mut()
-            .find(|s| s.batch.as_ref().is_some_and(|b| b.id == upload.batch.id))
-        else {
-            return;
-        };
-        if !stored && s.pending.len() < MAX_PENDING_FILES {
-            // Keep the slot: the camera announces and uploads it again.
-            s.pending.push(PendingFile {
-                resource_name: upload.file_name.clone(),
-                original_name: upload.file_name.clone(),
-                kind: upload.kind,
-                index: upload.batch.index,
-                batch_id: upload.batch.id.clone(),
-            });
-        }
-        let Some(b) = s.batch.as_mut() else { return };
-        b.in_flight = b.in_flight.saturating_sub(1);
-        b.last_activity = now;
-        if stored {
-            b.uploaded += 1;
-        }
-        if b.is_full() && b.in_flight == 0 && b.uploaded == b.announced {
-            // Complete: the `last` upload already told the frontend to post.
-            s.batch = None;
-        }
-    }
-
-    /// Checks an e-mail's sender and plans its recipients.
-    pub fn plan_email(
-        &self,
-        transfer: TransferId,
-        message: EmailMessage,
-        attachments: usize,
-    ) -> Result<Email, Reply> {
-        let sender_address = route::parse_address(&message.sender)
-            .unwrap_or(message.sender.trim())
-            .to_string();
-        if !self.config.is_allowed(&sender_address) {
-            return Err(Reply::error(401, "Sender not in whitelist"));
-        }
-        let mut recipients: Vec<String> = message
-            .receivers
-            .iter()
-            .map(|r| route::parse_address(r).unwrap_or(r.trim()).to_string())
-            .filter(|r| !r.is_empty())
-            .collect();
-        recipients.sort_by_key(|r| r.to_ascii_lowercase());
-        recipients.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
-        if recipients.is_empty() {
-            return Err(Reply::error(400, "No recipient"));
-        }
-        let routes: Vec<RecipientRoute> = recipients
-            .into_iter()
-            .map(|r| RecipientRoute {
-                action: self.config.routes.for_recipient(&r).clone(),
-                recipient: r,
-            })
-            .collect();
-        let (caption, alts) = split_caption(&message.body);
-        if routes.iter().any(|r| r.action.kind == ActionKind::Mastodon) && alts.len() != attachments
-        {
-            return Err(Reply::error(400, "No alt-text"));
-        }
-        let folder = route::user_folder(self.config.secret.expose(), &sender_address);
-        Ok(Email {
-            transfer,
-            message,
-            sender_address,
-            folder,
-            routes,
-            caption,
-            alts,
-            attachments,
-        })
     }
 }
 
@@ -795,35 +470,4 @@ fn split_caption(content: &str) -> (String, Vec<String>) {
             .map(String::from)
             .collect(),
     )
-}
-
-/// The login answer (PROTOCOL.md §2.3), byte-compatible with the reference.
-pub fn login_reply(key: &str, screen_name: &str) -> Reply {
-    let mut body = String::new();
-    let _ = write!(
-        body,
-        "<Response SessionKey=\"{key}\">\n<PersistKey Value=\"\"/>\n<CryptSessionKey Value=\"{key}\"/>\n<LoginPeopleID=\"{}\"/>\n<OAuth URL=\"http://snsgw.samsungmobile.com/oauth\"/>\n</Response>",
-        crate::xml::escape(screen_name)
-    );
-    Reply::html(200, body)
-}
-
-/// The answer to a stored upload or an accepted e-mail.
-pub fn succ_reply() -> Reply {
-    Reply::html(200, "<Response Status=\"succ\" />")
-}
-
-/// The logout answer of the reference.
-pub fn logout_reply() -> Reply {
-    Reply::html(200, "Logged out for real!")
-}
-
-/// The ST1000 time answer, for a wall clock in milliseconds since the Unix epoch.
-pub fn time_reply(unix_millis: u64) -> Reply {
-    let mut body = String::new();
-    let _ = write!(
-        body,
-        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><initializeResult><currentServerTime>{unix_millis}</currentServerTime></initializeResult>"
-    );
-    Reply::html(200, body)
 }

@@ -15,7 +15,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::ClientAddr;
-use crate::conn::{Attachment, Connection, Event, MIN_TRANSMIT_BUF};
+use crate::conn::{Attachment, Connection, Event, MIN_TRANSMIT_BUF, RequestKind, RequestSummary};
 use crate::crypto::Secret;
 use crate::route::{Action, ActionKind, Routes};
 use crate::sns::{Bridge, BridgeConfig, Email, TransferId, Upload};
@@ -29,7 +29,7 @@ pub const BOUNDARY: &str = "---------------------------7d93b9550d4a";
 
 /// What the simulated frontend saw.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Outcome {
+pub struct Exchange {
     pub response: Vec<u8>,
     pub uploads: Vec<(alloc::boxed::Box<Upload>, Vec<u8>)>,
     pub attachments: Vec<(Attachment, Vec<u8>)>,
@@ -37,9 +37,13 @@ pub struct Outcome {
     pub aborted: Vec<TransferId>,
     /// Bytes of a served download (streamed after the head).
     pub download: Option<Vec<u8>>,
+    /// The connection asked for the sessions to be saved before its answer.
+    pub save_sessions: bool,
+    /// The connection's record of the request, for the log line.
+    pub summary: Option<RequestSummary>,
 }
 
-impl Outcome {
+impl Exchange {
     pub fn status(&self) -> u16 {
         let s = core::str::from_utf8(self.response.get(9..12).unwrap_or(b"")).unwrap_or("");
         s.parse().unwrap_or(0)
@@ -82,9 +86,10 @@ impl Sim {
 
     /// Sends `bytes` split into pieces at the given cut points, then EOF
     /// only if `eof` (a camera normally waits for the answer).
-    pub fn exchange_split(&mut self, bytes: &[u8], cuts: &[usize], eof: bool) -> Outcome {
+    pub fn exchange_split(&mut self, bytes: &[u8], cuts: &[usize], eof: bool) -> Exchange {
         let mut conn = Connection::new(self.client, self.now);
-        let mut out = Outcome::default();
+        let revision = self.bridge.sessions_revision();
+        let mut out = Exchange::default();
         let mut open: BTreeMap<TransferId, usize> = BTreeMap::new();
         let mut pieces = Vec::new();
         let mut last = 0;
@@ -129,6 +134,7 @@ impl Sim {
         } else {
             MIN_TRANSMIT_BUF
         };
+        out.save_sessions = conn.poll_save_sessions();
         if let Some(n) = conn.poll_transmit(&mut buf[..limit]) {
             out.response = buf[..n].to_vec();
             assert!(conn.is_closed());
@@ -138,10 +144,18 @@ impl Sim {
                 out.response.extend_from_slice(&data);
             }
         }
+        if conn.is_closed() {
+            // Every change of the session table is saved before the answer
+            // (or, without one, when the connection ends), and only once.
+            let changed = self.bridge.sessions_revision() != revision;
+            assert_eq!(out.save_sessions, changed, "sessions changed: {changed}");
+            assert!(!conn.poll_save_sessions(), "asked to save twice");
+        }
+        out.summary = conn.summary().cloned();
         out
     }
 
-    pub fn exchange(&mut self, bytes: &[u8]) -> Outcome {
+    pub fn exchange(&mut self, bytes: &[u8]) -> Exchange {
         self.exchange_split(bytes, &[], false)
     }
 
@@ -149,7 +163,7 @@ impl Sim {
         &mut self,
         conn: &mut Connection,
         ev: OwnedEvent,
-        out: &mut Outcome,
+        out: &mut Exchange,
         open: &mut BTreeMap<TransferId, usize>,
     ) {
         let ev = match ev {
@@ -219,7 +233,7 @@ impl Sim {
         }
     }
 
-    pub fn post(&mut self, path: &str, body: &str) -> Outcome {
+    pub fn post(&mut self, path: &str, body: &str) -> Exchange {
         let req = format!(
             "POST {path} HTTP/1.1\r\nHost: snsgw.samsungmobile.com\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
@@ -235,12 +249,12 @@ impl Sim {
         body[start..start + 32].to_string()
     }
 
-    pub fn announce(&mut self, site: &str, key: &str, file: &str, content: &str) -> Outcome {
+    pub fn announce(&mut self, site: &str, key: &str, file: &str, content: &str) -> Exchange {
         let body = announce_body(key, file, content, "Photo");
         self.post(&format!("/{site}/photo"), &body)
     }
 
-    pub fn put(&mut self, key: &str, file: &str, data: &[u8]) -> Outcome {
+    pub fn put(&mut self, key: &str, file: &str, data: &[u8]) -> Exchange {
         let mut req = format!(
             "PUT /upload/{key}/{file} HTTP/1.1\r\nHost: snsgw.samsungmobile.com\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
             data.len()
@@ -389,15 +403,25 @@ pub fn fuzz_connection(data: &[u8]) {
         let _ = sim.announce("picasa", &key, "FUZZ.JPG", "fuzz~alt");
         let input = replace_all(rest, KEY_PLACEHOLDER, key.as_bytes());
         let out = sim.exchange_split(&input, cuts, eof);
-        (out, input.len())
+        (out, input.len(), key)
     };
-    let (whole, len) = run(&[], false);
+    let (whole, len, key) = run(&[], false);
+    if let Some(s) = whole
+        .summary
+        .as_ref()
+        .filter(|s| s.kind == RequestKind::Upload)
+    {
+        assert!(
+            !s.loggable_path.contains(key.as_str()),
+            "an upload's session key would be logged"
+        );
+    }
     let step = usize::from(seed % 61) + 1;
     let cuts: Vec<usize> = (step..len).step_by(step).collect();
-    let (split, _) = run(&cuts, false);
+    let (split, ..) = run(&cuts, false);
     assert_eq!(whole, split, "chunking changed the outcome");
     check_response(&whole);
-    let (closed, _) = run(&cuts, true);
+    let (closed, ..) = run(&cuts, true);
     check_response(&closed);
     // Whatever was delivered as complete must also have been answered.
     if !closed.uploads.is_empty() || !closed.emails.is_empty() {
@@ -407,7 +431,7 @@ pub fn fuzz_connection(data: &[u8]) {
 
 /// The answer is a complete HTTP response that fits one segment and is
 /// never a 5xx (storage never fails in the simulation).
-fn check_response(out: &Outcome) {
+fn check_response(out: &Exchange) {
     if out.response.is_empty() {
         return;
     }

@@ -403,14 +403,13 @@ fn a_fixed_token_and_retry_requeue_a_failed_job_across_restarts() {
 
 #[test]
 fn an_orphaned_batch_is_posted_after_the_idle_time() {
+    use samsung_core::sns::{Bridge, BridgeConfig, BridgeEvent, Limits};
+    use samsung_core::time::Duration as CoreDuration;
+
     let m = Mastodon::shared();
     let tmp = TempDir::new("orphan");
     let dir = tmp.path().join("outbox");
-    let settings = OutboxSettings {
-        orphan_batch_after: Duration::from_millis(300),
-        ..with_mastodon(&m, &m.token)
-    };
-    let outbox = Outbox::open(&dir, settings).unwrap();
+    let outbox = Outbox::open(&dir, with_mastodon(&m, &m.token)).unwrap();
     let f = tmp.path().join("f");
     fs::write(&f, photo(0)).unwrap();
     let batch = BatchRef {
@@ -425,6 +424,37 @@ fn an_orphaned_batch_is_posted_after_the_idle_time() {
     outbox
         .add_batch_media(None, &batch, &f, "SAM_0001.JPG", Some("image/jpeg"))
         .unwrap();
+    // A restart lost the session: the core has never heard of this batch.
+    // The daemon offers it, and the core's one batch-close rule decides.
+    let idle = CoreDuration::from_millis(300);
+    let config = BridgeConfig {
+        limits: Limits {
+            batch_idle: idle,
+            ..Limits::default()
+        },
+        ..BridgeConfig::default()
+    };
+    let mut bridge = Bridge::new(config, [9; 32]);
+    let open = outbox.open_batches().unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(
+        (open[0].id.as_str(), open[0].files),
+        ("1111222233334444", 1)
+    );
+    crate::server::adopt_batches(&mut bridge, &open);
+    let stored = crate::server::instant(open[0].last_activity);
+    let due = bridge.poll_timeout().unwrap();
+    assert_eq!(due, stored + idle);
+    bridge.handle_timeout(samsung_core::time::Instant::from_millis(
+        due.as_millis() - 1,
+    ));
+    assert_eq!(bridge.poll_event(), None, "closed before its idle time");
+    bridge.handle_timeout(due);
+    let Some(BridgeEvent::BatchClosed { batch, uploaded }) = bridge.poll_event() else {
+        panic!("the core did not close the idle batch");
+    };
+    assert_eq!((batch.as_str(), uploaded), ("1111222233334444", 1));
+    crate::server::post_closed_batch(&outbox, &batch, uploaded);
     let workers = outbox.start();
     wait_until("the batch to be posted", Duration::from_secs(30), || {
         m.statuses().len() == 1
