@@ -12,7 +12,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::crypto::{self, Secret};
-use crate::route::{Action, ActionKind, Routes};
+use crate::route::Routes;
 use crate::time::{Duration, Instant};
 use crate::xml::{AuthRequest, MediaKind};
 
