@@ -7,8 +7,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use samsung_core::mastodon::{
-    MediaUpload, Outcome, StatusPost, classify, json_string_field, status_form, status_text,
-    thread_texts,
+    ApiAnswer as Outcome, MediaUpload, StatusPost, json_string_field, read_answer as classify,
+    status_form, status_text, thread_texts,
 };
 use tracing::{debug, info};
 use ureq::SendBody;
@@ -101,7 +101,7 @@ pub(crate) fn run(
         spec.album.as_deref(),
         cfg.postscript.as_deref(),
     );
-    let texts = thread_texts(&text, ids.len(), per_status);
+    let texts = thread_texts(&text, ids.len().div_ceil(per_status.max(1)));
     let chunks: Vec<&[String]> = if ids.is_empty() {
         vec![&[]]
     } else {
