@@ -30,7 +30,7 @@ mod response;
 
 pub use job::{
     MediaProgress, MediaSpec, PostEvent, PostJob, PostOptions, PostProgress, PostSpec,
-    PostedStatus, Request, RequestBody, TransportErrorKind,
+    PostedStatus, Request, RequestBody, TransportErrorKind, idempotency_key,
 };
 pub use json::json_string_field;
 pub use layout::{

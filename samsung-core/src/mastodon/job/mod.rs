@@ -33,226 +33,36 @@ use core::fmt;
 
 use super::layout::{self, InstanceLimits};
 use super::request::{self, BaseUrl, Endpoint, MediaUpload, StatusPost};
-use super::response::{self, ApiAnswer};
-use super::{Visibility, json, status_text};
+use super::{json, status_text};
 use crate::crypto::Secret;
-use crate::retry::{Failure, FailureKind, http_status_kind};
+use crate::retry::{Failure, FailureKind};
 use crate::time::{Duration, Instant};
 
+mod answers;
+#[cfg(test)]
+mod harness;
 mod lookup;
+mod messages;
 #[cfg(test)]
 mod model;
 mod progress;
 #[cfg(test)]
 mod proptests;
+mod spec;
 #[cfg(test)]
 mod tests;
 
+pub use messages::{PostEvent, Request, RequestBody, TransportErrorKind};
 pub use progress::{MediaProgress, PostProgress, PostedStatus};
+pub use spec::{MediaSpec, PostOptions, PostSpec, idempotency_key};
+
+use answers::{ASKING_LIMITS, LOOKING, POSTING};
+use messages::get;
 
 /// The first wait for a media still processing is at most this long.
 const FIRST_POLL_MAX: Duration = Duration::from_secs(1);
 /// Longest wait between two polls of a media still processing.
 const MAX_POLL_INTERVAL: Duration = Duration::from_secs(10);
-
-/// The `Idempotency-Key` of thread part `part` (0-based) of job `job_id`:
-/// stable across attempts, restarts and releases, unique per status.
-pub fn idempotency_key(job_id: &str, part: usize) -> String {
-    format!("samsung-bridge-{job_id}-{part}")
-}
-
-/// What to post (immutable for the life of a job).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PostSpec {
-    /// The outbox job's id: the `Idempotency-Key`s are derived from it.
-    pub job_id: String,
-    /// The text of the first status.
-    pub caption: String,
-    /// The camera model, shown after the caption (the reference's album).
-    pub album: Option<String>,
-    /// Appended to the first status (hashtags).
-    pub postscript: Option<String>,
-    /// None: the account's default.
-    pub visibility: Option<Visibility>,
-    /// The files, in display order.
-    pub media: Vec<MediaSpec>,
-    /// When the job was created, on the Unix epoch; None if the frontend's
-    /// clock is not one. Tells a text-only status from an older one with
-    /// the same text.
-    pub created: Option<Instant>,
-}
-
-/// One file of a post.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MediaSpec {
-    /// The camera's name for it.
-    pub file_name: String,
-    /// Its type (`image/jpeg`, `video/mp4`).
-    pub content_type: String,
-    /// Its alt text, as the user wrote it.
-    pub alt: Option<String>,
-    /// Its length in bytes.
-    pub len: u64,
-}
-
-/// How a job behaves (the frontend's settings).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PostOptions {
-    /// The user's limit of attachments per status; the instance's limit
-    /// applies too. None: the instance's.
-    pub max_media_per_status: Option<usize>,
-    /// The first wait before polling a media still processing (at most
-    /// 1 s is used); doubled per poll up to 10 s.
-    pub poll_interval: Duration,
-    /// How long one attempt polls a media still processing before it
-    /// fails (transiently).
-    pub processing_wait: Duration,
-}
-
-impl Default for PostOptions {
-    fn default() -> Self {
-        Self {
-            max_media_per_status: None,
-            poll_interval: FIRST_POLL_MAX,
-            processing_wait: Duration::from_secs(300),
-        }
-    }
-}
-
-/// Why a request got no answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TransportErrorKind {
-    /// Name resolution or the TCP connection failed.
-    Connect,
-    /// The TLS handshake failed (or a certificate was refused).
-    Tls,
-    /// The server did not answer in time.
-    Timeout,
-    /// The connection closed before the answer was complete.
-    ClosedEarly,
-    /// An answer that is not HTTP, or longer than
-    /// [`super::MAX_RESPONSE_BODY`].
-    BadResponse,
-    /// The base URL cannot be connected to: nothing will change that.
-    BadUrl,
-    /// The media file cannot be opened: the job has lost it.
-    File,
-    /// Any other failure of the connection.
-    Other,
-}
-
-impl TransportErrorKind {
-    fn failure_kind(self) -> FailureKind {
-        match self {
-            Self::BadUrl | Self::File => FailureKind::Permanent,
-            _ => FailureKind::Transient,
-        }
-    }
-}
-
-/// The body of a [`Request`]: `prefix`, then the media file's bytes if
-/// `file` names one, then `suffix`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct RequestBody {
-    /// Bytes before the file.
-    pub prefix: Vec<u8>,
-    /// The media file to stream (`(index into the spec's media, length)`).
-    pub file: Option<(usize, u64)>,
-    /// Bytes after the file.
-    pub suffix: Vec<u8>,
-}
-
-impl RequestBody {
-    /// The body's length: the `Content-Length` the head announced.
-    pub fn len(&self) -> u64 {
-        let file = self.file.map_or(0, |(_, len)| len);
-        (self.prefix.len() as u64)
-            .saturating_add(file)
-            .saturating_add(self.suffix.len() as u64)
-    }
-
-    /// Whether there is no body at all.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// One HTTP request to send to the job's server ([`PostJob::server`]),
-/// over a fresh connection (the head says `Connection: close`).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Request {
-    /// `GET` or `POST`.
-    pub method: &'static str,
-    /// The path (for logs; it is in the head too).
-    pub path: String,
-    /// Request line and headers up to the blank line. Holds the token:
-    /// never log it.
-    pub head: Vec<u8>,
-    /// The body.
-    pub body: RequestBody,
-}
-
-/// Leaves out the head: it carries the token.
-impl fmt::Debug for Request {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Request")
-            .field("method", &self.method)
-            .field("path", &self.path)
-            .field("head", &format_args!("[{} bytes]", self.head.len()))
-            .field("body", &self.body)
-            .finish()
-    }
-}
-
-/// What happened, for the frontend to act on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum PostEvent {
-    /// [`PostJob::progress`] changed: store it durably now.
-    ProgressChanged,
-    /// The instance's limits, for the frontend to pass to the next jobs
-    /// for the same base URL.
-    InstanceLimits(InstanceLimits),
-    /// Media `media` was uploaded as `id`; `processing`: the server is
-    /// still converting it.
-    MediaUploaded {
-        /// Its index in the spec.
-        media: usize,
-        /// The server's id.
-        id: String,
-        /// Not ready yet: it will be polled.
-        processing: bool,
-    },
-    /// The search for a post without a clear answer was refused (a token
-    /// without read scopes, a server without the API); the post is sent
-    /// again, protected by its `Idempotency-Key` only.
-    LookupUnavailable {
-        /// Why, for the log.
-        reason: String,
-    },
-    /// Part `part` (0-based) of `parts` is posted.
-    StatusPosted {
-        /// Its index in the thread.
-        part: usize,
-        /// The thread's length.
-        parts: usize,
-        /// The status.
-        status: PostedStatus,
-        /// Found among the account's statuses after a post that got no
-        /// clear answer, rather than answered.
-        found: bool,
-    },
-    /// Every status is posted: `status URL` or `thread URL URL …`. The
-    /// attempt is over.
-    Finished {
-        /// For the log and the outbox listing.
-        summary: String,
-    },
-    /// The attempt failed; the retry policy decides what follows. The
-    /// attempt is over.
-    Failed(Failure),
-}
 
 /// The request in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -732,162 +542,5 @@ impl PostJob {
                 suffix: Vec::new(),
             },
         }
-    }
-
-    /// The status that part `k` is, if the server created it.
-    fn find_posted(&self, k: usize, statuses: &str) -> Option<PostedStatus> {
-        let text = self.part_text(k);
-        let expected = lookup::Expected {
-            media_ids: self.part_media(k),
-            in_reply_to: self.progress.statuses.last().map(|s| s.id.as_str()),
-            text: &text,
-            not_before: self.spec.created,
-        };
-        lookup::find(statuses, &expected)
-    }
-
-    fn instance_answer(&mut self, status: u16, body: &str, retry_after: Option<Duration>) {
-        self.asked_instance = true;
-        if status == 200
-            && let Some(limits) = layout::InstanceLimits::parse(body)
-        {
-            self.limits = Some(limits);
-            self.events.push_back(PostEvent::InstanceLimits(limits));
-        } else if http_status_kind(status) == Some(FailureKind::Transient) {
-            // A layout fixed now would be fixed for good: ask again later.
-            let f = response::answer_failure(ASKING_LIMITS, status, body, retry_after);
-            self.fail(f);
-        }
-    }
-
-    fn upload_answer(&mut self, i: usize, status: u16, body: &str, retry_after: Option<Duration>) {
-        let (state, processing) = match response::read_answer(status, body) {
-            ApiAnswer::Done(id) => (MediaProgress::Done(id), false),
-            ApiAnswer::Processing(id) => (MediaProgress::Processing(id), true),
-            _ => {
-                let f = response::answer_failure(&self.uploading(i), status, body, retry_after);
-                return self.fail(f);
-            }
-        };
-        let (MediaProgress::Done(id) | MediaProgress::Processing(id)) = &state else {
-            return;
-        };
-        let id = id.clone();
-        if let Some(m) = self.progress.media.get_mut(i) {
-            *m = state;
-        }
-        self.changed();
-        self.events.push_back(PostEvent::MediaUploaded {
-            media: i,
-            id,
-            processing,
-        });
-    }
-
-    fn poll_answer(
-        &mut self,
-        now: Instant,
-        i: usize,
-        status: u16,
-        body: &str,
-        retry_after: Option<Duration>,
-    ) {
-        let Some(id) = self.processing_id(i).map(String::from) else {
-            return;
-        };
-        if status == 404 {
-            // Mastodon dropped it (a failed conversion): upload it again.
-            if let Some(m) = self.progress.media.get_mut(i) {
-                *m = MediaProgress::Pending;
-            }
-            self.changed();
-            return self.fail(Failure::transient(format!(
-                "media {id} disappeared while processing; uploading it again"
-            )));
-        }
-        match response::read_answer(status, body) {
-            ApiAnswer::Done(_) if status == 200 => {
-                if let Some(m) = self.progress.media.get_mut(i) {
-                    *m = MediaProgress::Done(id);
-                }
-                self.poll = None;
-                self.changed();
-            }
-            ApiAnswer::Done(_) | ApiAnswer::Processing(_) => {
-                let limit = self.options.processing_wait;
-                let Some(p) = &mut self.poll else { return };
-                if now + p.delay >= p.deadline {
-                    return self.fail(Failure::transient(format!(
-                        "media {id} still processing after {} s",
-                        limit.as_millis() / 1000
-                    )));
-                }
-                p.delay = Duration::from_millis(p.delay.as_millis().saturating_mul(2))
-                    .min(MAX_POLL_INTERVAL);
-                p.due = now + p.delay;
-                p.ready = false;
-            }
-            _ => {
-                let f = response::answer_failure(&self.waiting(i), status, body, retry_after);
-                self.fail(f);
-            }
-        }
-    }
-
-    fn status_answer(&mut self, status: u16, body: &str, retry_after: Option<Duration>) {
-        match response::read_answer(status, body) {
-            ApiAnswer::Done(id) | ApiAnswer::Processing(id) => {
-                let url = json::text_field(body, "url").map(Into::into);
-                self.record(PostedStatus { id, url }, false);
-            }
-            _ => {
-                if http_status_kind(status) == Some(FailureKind::Permanent) {
-                    // Refused: this post created nothing.
-                    self.progress.maybe_posted = false;
-                    self.changed();
-                }
-                self.fail(response::answer_failure(POSTING, status, body, retry_after));
-            }
-        }
-    }
-
-    /// The account or its statuses could not be read: a transient answer
-    /// ends the attempt, a refusal (no read scope, no such API) means
-    /// posting again with only the `Idempotency-Key` to protect it.
-    fn lookup_refused(&mut self, status: u16, body: &str, retry_after: Option<Duration>) {
-        if http_status_kind(status) == Some(FailureKind::Transient) {
-            return self.fail(response::answer_failure(LOOKING, status, body, retry_after));
-        }
-        self.checked = true;
-        self.events.push_back(PostEvent::LookupUnavailable {
-            reason: response::describe(status, body),
-        });
-    }
-
-    fn record(&mut self, status: PostedStatus, found: bool) {
-        let part = self.progress.statuses.len();
-        self.progress.statuses.push(status.clone());
-        self.progress.maybe_posted = false;
-        self.checked = false;
-        self.changed();
-        self.events.push_back(PostEvent::StatusPosted {
-            part,
-            parts: self.progress.parts.len(),
-            status,
-            found,
-        });
-    }
-}
-
-const ASKING_LIMITS: &str = "asking for the instance's limits";
-const POSTING: &str = "posting the status";
-const LOOKING: &str = "looking for the status posted without an answer";
-
-fn get(path: &str, head: Vec<u8>) -> Request {
-    Request {
-        method: "GET",
-        path: String::from(path),
-        head,
-        body: RequestBody::default(),
     }
 }

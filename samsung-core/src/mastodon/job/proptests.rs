@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 
 use proptest::prelude::*;
 
-use super::model::*;
+use super::harness::*;
 use super::*;
 
 fn fault(code: u8) -> Fault {

@@ -5,7 +5,7 @@ use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::model::*;
+use super::harness::*;
 use super::*;
 
 fn finished(end: End) -> String {
