@@ -1,5 +1,6 @@
-//! The durable outbox: Mastodon posts (ureq), e-mails (lettre) and shell
-//! commands run here, after the camera has been answered.
+//! The durable outbox: Mastodon posts (the core's post job over our own
+//! HTTP/1.1 client), e-mails (lettre) and shell commands run here, after
+//! the camera has been answered.
 //!
 //! - **Durable.** Every enqueue call returns only when its job is on disk
 //!   (temp directory, fsync, rename, fsync): a crash leaves no job or a whole
@@ -17,6 +18,7 @@
 //! The on-disk format is described in `store.rs`.
 
 mod batch;
+mod http;
 mod listing;
 mod mail;
 mod mastodon;
@@ -53,9 +55,10 @@ pub struct OutboxSettings {
     pub mail: Option<MailConfig>,
     /// Key None = `[SHELL]`, Some(name) = `[SHELL.<name>]`.
     pub shell: BTreeMap<Option<String>, ShellConfig>,
-    /// Most attachments per status; also capped by what the instance
-    /// advertises (`configuration.statuses.max_media_attachments`).
-    pub max_media_per_status: usize,
+    /// Most attachments per status; what the instance advertises
+    /// (`configuration.statuses.max_media_attachments`, else 4) caps too.
+    /// None: the instance's limit alone (GoToSocial allows 6).
+    pub max_media_per_status: Option<usize>,
     /// First retry delay; doubled per attempt (with ±20 % jitter).
     pub backoff_base: Duration,
     /// Longest retry delay (`Retry-After` may ask for more, up to an hour).
@@ -87,7 +90,7 @@ impl Default for OutboxSettings {
             mastodon: BTreeMap::new(),
             mail: None,
             shell: BTreeMap::new(),
-            max_media_per_status: samsung_core::mastodon::DEFAULT_MAX_MEDIA_PER_STATUS,
+            max_media_per_status: None,
             backoff_base: Duration::from_secs(2),
             backoff_cap: Duration::from_secs(300),
             shell_max_attempts: 5,

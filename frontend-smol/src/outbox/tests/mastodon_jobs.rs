@@ -3,12 +3,11 @@
 use std::fs;
 use std::time::{Duration, Instant};
 
-use samsung_core::mastodon::status_text;
+use samsung_core::mastodon::{MediaProgress, idempotency_key, status_text};
 use samsung_core::sns::BatchRef;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::outbox::mastodon::idempotency_key;
 
 #[test]
 fn batch_of_two_photos_is_one_status_with_alt_texts() {
@@ -91,7 +90,7 @@ fn more_media_than_the_limit_become_a_thread() {
     let dir = tmp.path().join("outbox");
     // mastodon-mock advertises 4 attachments per status: that limit wins.
     let settings = OutboxSettings {
-        max_media_per_status: 40,
+        max_media_per_status: Some(40),
         ..with_mastodon(&m, &m.token)
     };
     let outbox = Outbox::open(&dir, settings).unwrap();
@@ -218,9 +217,10 @@ fn restart_resumes_without_uploading_again_or_posting_twice() {
             store::read_json(&dir.join("jobs").join(id.as_str()).join("state.json")).unwrap();
         if st.retry.attempts >= 2 {
             assert!(
-                st.media
+                st.mastodon
+                    .media
                     .iter()
-                    .all(|p| matches!(p, store::MediaProgress::Done(_))),
+                    .all(|p| matches!(p, MediaProgress::Done(_))),
                 "{st:?}"
             );
             assert!(
