@@ -407,6 +407,25 @@ mod tests {
     }
 
     #[test]
+    fn https_to_a_server_without_tls_fails_as_tls() {
+        // A plain HTTP server answers whatever arrives first.
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let server = BaseUrl::parse(&format!("https://{}", l.local_addr().unwrap())).unwrap();
+        let t = std::thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            let mut b = [0u8; 1024];
+            let n = s.read(&mut b).unwrap();
+            s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                .unwrap();
+            b[..n].to_vec()
+        });
+        let e = exchange(&server, &get(&server), None, Duration::from_secs(5)).unwrap_err();
+        assert_eq!(e.kind, TransportErrorKind::Tls, "{}", e.detail);
+        // It got a TLS handshake record, not the request.
+        assert_eq!(t.join().unwrap().first(), Some(&0x16));
+    }
+
+    #[test]
     fn connection_refused_and_a_missing_file() {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let server = BaseUrl::parse(&format!("http://{}", l.local_addr().unwrap())).unwrap();

@@ -6,9 +6,10 @@
 //!   (temp directory, fsync, rename, fsync): a crash leaves no job or a whole
 //!   one. Jobs survive restarts; [`Outbox::start`] resumes them.
 //! - **Exactly once.** A Mastodon job saves its progress (uploaded media ids,
-//!   posted statuses) after each step and sends an `Idempotency-Key` derived
-//!   from the job id and thread part, so neither a retry nor a crash between
-//!   "posted" and "saved" posts twice.
+//!   posted statuses) after each step, sends an `Idempotency-Key` derived
+//!   from the job id and thread part, and looks for a status whose post got
+//!   no clear answer before posting it again, so neither a retry nor a
+//!   crash between "posted" and "saved" posts twice.
 //! - **Retries.** Transient failures (connection errors, timeouts, 408, 425,
 //!   429, 5xx, SMTP 4xx, shell failures) back off exponentially from ~2 s to
 //!   ~5 min with jitter; `Retry-After` is respected. Permanent failures (other
