@@ -22,7 +22,7 @@ pub enum TransportErrorKind {
     /// The connection closed before the answer was complete.
     ClosedEarly,
     /// An answer that is not HTTP, or longer than
-    /// [`super::MAX_RESPONSE_BODY`].
+    /// [`MAX_RESPONSE_BODY`](crate::mastodon::MAX_RESPONSE_BODY).
     BadResponse,
     /// The base URL cannot be connected to: nothing will change that.
     BadUrl,
@@ -68,7 +68,7 @@ impl RequestBody {
     }
 }
 
-/// One HTTP request to send to the job's server ([`PostJob::server`]),
+/// One HTTP request to send to the job's server ([`PostJob::server`](super::PostJob::server)),
 /// over a fresh connection (the head says `Connection: close`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Request {
@@ -99,7 +99,7 @@ impl fmt::Debug for Request {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PostEvent {
-    /// [`PostJob::progress`] changed: store it durably now.
+    /// [`PostJob::progress`](super::PostJob::progress) changed: store it durably now.
     ProgressChanged,
     /// The instance's limits, for the frontend to pass to the next jobs
     /// for the same base URL.

@@ -8,22 +8,6 @@
 //! means. A frontend moves bytes: it sends each [`Request`], feeds the
 //! answer back, sleeps until [`PostJob::poll_timeout`], and stores the
 //! progress whenever [`PostEvent::ProgressChanged`] says so.
-//!
-//! # Driving it
-//!
-//! 1. [`PostJob::new`] with the spec, the last stored progress, the
-//!    instance's base URL and token, and its [`InstanceLimits`] if known.
-//! 2. Drain [`PostJob::poll_event`] until `None`, acting on each event
-//!    (store the progress *before* going on; log; cache the limits).
-//!    [`PostEvent::Finished`] and [`PostEvent::Failed`] end the attempt.
-//! 3. [`PostJob::poll_request`]: send it (head, body prefix, the media
-//!    file's bytes, body suffix), then feed the outcome to
-//!    [`PostJob::handle_response`] or [`PostJob::handle_transport_error`];
-//!    back to 2.
-//! 4. Otherwise sleep until [`PostJob::poll_timeout`], call
-//!    [`PostJob::handle_timeout`]; back to 2.
-//!
-//! One of the three always has something until the attempt has ended.
 
 use alloc::collections::VecDeque;
 use alloc::format;
@@ -102,8 +86,24 @@ enum Next {
     Post(usize),
 }
 
-/// One attempt at posting a batch. See the [module docs](self) for the
-/// run loop.
+/// One attempt at posting a batch to Mastodon: it decides, the frontend
+/// moves bytes.
+///
+/// # Driving it
+///
+/// 1. [`PostJob::new`] with the spec, the last stored progress, the
+///    instance's base URL and token, and its [`InstanceLimits`] if known.
+/// 2. Drain [`PostJob::poll_event`] until `None`, acting on each event
+///    (store the progress *before* going on; log; cache the limits).
+///    [`PostEvent::Finished`] and [`PostEvent::Failed`] end the attempt.
+/// 3. [`PostJob::poll_request`]: send it (head, body prefix, the media
+///    file's bytes, body suffix), then feed the outcome to
+///    [`PostJob::handle_response`] or [`PostJob::handle_transport_error`];
+///    back to 2.
+/// 4. Otherwise sleep until [`PostJob::poll_timeout`], call
+///    [`PostJob::handle_timeout`]; back to 2.
+///
+/// One of the three always has something until the attempt has ended.
 pub struct PostJob {
     spec: PostSpec,
     options: PostOptions,
