@@ -250,10 +250,21 @@ fn a_status_whose_answer_was_lost_is_not_posted_twice() {
     // The first status request reaches the mock (and is answered 200 there)…
     wait_requests(&m, "POST", "/api/v1/statuses", 200, 1);
     assert!(proxy.dropped.load(Ordering::SeqCst));
-    // …the daemon retries; the Idempotency-Key must make that a no-op.
-    wait_requests(&m, "POST", "/api/v1/statuses", 200, 2);
+    // …the daemon's next attempt looks for it among alice's statuses (a
+    // repeated Idempotency-Key is not safe on every server), finds it,
+    // and does not post again.
+    let me = m.get("/api/v1/accounts/verify_credentials").json();
+    let account = me["id"].as_str().expect("account id");
+    let lookup = format!("/api/v1/accounts/{account}/statuses?limit=5");
+    wait_requests(&m, "GET", &lookup, 200, 1);
     let toots = assert_exactly(&m, 1);
     assert!(toots[0].text().starts_with("Lost"), "{toots:#?}");
+    assert_eq!(
+        m.count_requests("POST", "/api/v1/statuses", 200),
+        1,
+        "posted once; mock log:\n{}",
+        m.log()
+    );
 }
 
 #[test]

@@ -1,13 +1,15 @@
-//! The durable outbox: Mastodon posts (ureq), e-mails (lettre) and shell
-//! commands run here, after the camera has been answered.
+//! The durable outbox: Mastodon posts (the core's post job over our own
+//! HTTP/1.1 client), e-mails (lettre) and shell commands run here, after
+//! the camera has been answered.
 //!
 //! - **Durable.** Every enqueue call returns only when its job is on disk
 //!   (temp directory, fsync, rename, fsync): a crash leaves no job or a whole
 //!   one. Jobs survive restarts; [`Outbox::start`] resumes them.
 //! - **Exactly once.** A Mastodon job saves its progress (uploaded media ids,
-//!   posted statuses) after each step and sends an `Idempotency-Key` derived
-//!   from the job id and thread part, so neither a retry nor a crash between
-//!   "posted" and "saved" posts twice.
+//!   posted statuses) after each step, sends an `Idempotency-Key` derived
+//!   from the job id and thread part, and looks for a status whose post got
+//!   no clear answer before posting it again, so neither a retry nor a
+//!   crash between "posted" and "saved" posts twice.
 //! - **Retries.** Transient failures (connection errors, timeouts, 408, 425,
 //!   429, 5xx, SMTP 4xx, shell failures) back off exponentially from ~2 s to
 //!   ~5 min with jitter; `Retry-After` is respected. Permanent failures (other
@@ -17,6 +19,7 @@
 //! The on-disk format is described in `store.rs`.
 
 mod batch;
+mod http;
 mod listing;
 mod mail;
 mod mastodon;
@@ -54,9 +57,10 @@ pub struct OutboxSettings {
     pub mail: Option<MailConfig>,
     /// Key None = `[SHELL]`, Some(name) = `[SHELL.<name>]`.
     pub shell: BTreeMap<Option<String>, ShellConfig>,
-    /// Most attachments per status; also capped by what the instance
-    /// advertises (`configuration.statuses.max_media_attachments`).
-    pub max_media_per_status: usize,
+    /// Most attachments per status; what the instance advertises
+    /// (`configuration.statuses.max_media_attachments`, else 4) caps too.
+    /// None: the instance's limit alone (GoToSocial allows 6).
+    pub max_media_per_status: Option<usize>,
     /// First retry delay; doubled per attempt (with ±20 % jitter).
     pub backoff_base: Duration,
     /// Longest retry delay (`Retry-After` may ask for more, up to an hour).
@@ -85,7 +89,7 @@ impl Default for OutboxSettings {
             mastodon: BTreeMap::new(),
             mail: None,
             shell: BTreeMap::new(),
-            max_media_per_status: samsung_core::mastodon::DEFAULT_MAX_MEDIA_PER_STATUS,
+            max_media_per_status: None,
             backoff_base: Duration::from_secs(2),
             backoff_cap: Duration::from_secs(300),
             shell_max_attempts: 5,

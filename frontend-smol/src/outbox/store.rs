@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use samsung_core::mastodon::PostProgress;
 use samsung_core::retry::RetryState;
 use serde::{Deserialize, Serialize};
 
@@ -219,25 +220,6 @@ pub(crate) fn excerpt(s: &str, max: usize) -> String {
     out
 }
 
-/// Where one media file of a Mastodon job is.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", content = "id", rename_all = "lowercase")]
-pub(crate) enum MediaProgress {
-    #[default]
-    Pending,
-    /// Uploaded, Mastodon still processing it (202 / 206): poll this id.
-    Processing(String),
-    /// Uploaded and ready: this id.
-    Done(String),
-}
-
-/// A status the job has posted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct PostedStatus {
-    pub id: String,
-    pub url: Option<String>,
-}
-
 /// `state.json`: rewritten (durably) after every step.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct JobProgress {
@@ -245,29 +227,18 @@ pub(crate) struct JobProgress {
     /// fields are the top-level keys of `state.json`).
     #[serde(flatten)]
     pub retry: RetryState,
-    /// Mastodon: attachments per status, fixed before the first status is posted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub per_status: Option<usize>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub media: Vec<MediaProgress>,
-    /// Mastodon: statuses posted so far, one per thread part, in order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub statuses: Vec<PostedStatus>,
+    /// Mastodon: uploaded media, posted statuses, the thread layout (the
+    /// core's post progress; its fields are top-level keys too).
+    #[serde(flatten)]
+    pub mastodon: PostProgress,
 }
 
 impl JobProgress {
-    /// `outbox retry`: due now, with a fresh back-off. Media not attached to
-    /// a posted status are uploaded again: Mastodon deletes unattached media
-    /// after about a day, and a job someone retries by hand may be older.
+    /// `outbox retry`: due now, with a fresh back-off; a Mastodon job
+    /// uploads again what may have expired on the server.
     pub fn requeue(&mut self) {
         self.retry.requeue();
-        let attached = self
-            .statuses
-            .len()
-            .saturating_mul(self.per_status.unwrap_or(usize::MAX));
-        for m in self.media.iter_mut().skip(attached) {
-            *m = MediaProgress::Pending;
-        }
+        self.mastodon.requeue();
     }
 }
 
@@ -394,6 +365,7 @@ pub(crate) fn commit_job(root: &Path, job: &JobFile, files: &[(&Path, &str)]) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use samsung_core::mastodon::{MediaProgress, PostedStatus};
 
     #[test]
     fn utc_formatting() {
@@ -449,20 +421,23 @@ mod tests {
                 next_attempt_ms: 99,
                 ..RetryState::default()
             },
-            per_status: Some(2),
-            media: vec![
-                done("1"),
-                done("2"),
-                done("3"),
-                MediaProgress::Processing("4".into()),
-            ],
-            statuses: vec![posted.clone()],
+            mastodon: PostProgress {
+                per_status: Some(2),
+                media: vec![
+                    done("1"),
+                    done("2"),
+                    done("3"),
+                    MediaProgress::Processing("4".into()),
+                ],
+                statuses: vec![posted.clone()],
+                ..PostProgress::default()
+            },
         };
         st.requeue();
         assert!(st.retry.is_queued() && st.retry.round_attempts == 0);
         assert_eq!(st.retry.due().as_millis(), 0);
         assert_eq!(
-            st.media,
+            st.mastodon.media,
             [
                 done("1"),
                 done("2"),
@@ -470,13 +445,16 @@ mod tests {
                 MediaProgress::Pending
             ]
         );
-        assert_eq!(st.statuses, [posted]);
+        assert_eq!(st.mastodon.statuses, [posted]);
         let mut fresh = JobProgress {
-            media: vec![done("1")],
+            mastodon: PostProgress {
+                media: vec![done("1")],
+                ..PostProgress::default()
+            },
             ..JobProgress::default()
         };
         fresh.requeue();
-        assert_eq!(fresh.media, [MediaProgress::Pending]);
+        assert_eq!(fresh.mastodon.media, [MediaProgress::Pending]);
     }
 
     /// A `state.json` as the previous release (c6691ad) wrote it reads into
@@ -512,11 +490,68 @@ mod tests {
             Some("posting the status: HTTP 503")
         );
         assert!(st.retry.is_queued());
-        assert_eq!(st.per_status, Some(4));
+        assert_eq!(st.mastodon.per_status, Some(4));
         assert_eq!(
-            st.media,
+            st.mastodon.media,
             [MediaProgress::Done("109".into()), MediaProgress::Pending]
         );
+        assert_eq!(String::from_utf8(to_json(&st).unwrap()).unwrap(), old);
+
+        // Mid-thread, with a numeric-looking id and a status without URL.
+        let old = r#"{
+  "attempts": 2,
+  "round_attempts": 2,
+  "next_attempt_ms": 0,
+  "last_error": null,
+  "failed": false,
+  "done_ms": null,
+  "result": null,
+  "per_status": 2,
+  "media": [
+    {
+      "state": "done",
+      "id": "340282366920938463463374607431768211455"
+    },
+    {
+      "state": "done",
+      "id": "2"
+    },
+    {
+      "state": "processing",
+      "id": "3"
+    }
+  ],
+  "statuses": [
+    {
+      "id": "110912345678901234",
+      "url": "https://m.example/@a/110912345678901234"
+    },
+    {
+      "id": "7",
+      "url": null
+    }
+  ]
+}
+"#;
+        let st: JobProgress = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            st.mastodon.media[0],
+            MediaProgress::Done("340282366920938463463374607431768211455".into())
+        );
+        assert_eq!(
+            st.mastodon.statuses,
+            [
+                PostedStatus {
+                    id: "110912345678901234".into(),
+                    url: Some("https://m.example/@a/110912345678901234".into()),
+                },
+                PostedStatus {
+                    id: "7".into(),
+                    url: None,
+                },
+            ]
+        );
+        assert!(st.mastodon.parts.is_empty() && !st.mastodon.maybe_posted);
         assert_eq!(String::from_utf8(to_json(&st).unwrap()).unwrap(), old);
     }
 
@@ -527,16 +562,20 @@ mod tests {
                 attempts: 2,
                 ..RetryState::default()
             },
-            per_status: Some(4),
-            media: vec![
-                MediaProgress::Done("1".into()),
-                MediaProgress::Processing("2".into()),
-                MediaProgress::Pending,
-            ],
-            statuses: vec![PostedStatus {
-                id: "9".into(),
-                url: None,
-            }],
+            mastodon: PostProgress {
+                per_status: Some(4),
+                media: vec![
+                    MediaProgress::Done("1".into()),
+                    MediaProgress::Processing("2".into()),
+                    MediaProgress::Pending,
+                ],
+                statuses: vec![PostedStatus {
+                    id: "9".into(),
+                    url: None,
+                }],
+                parts: vec![4],
+                maybe_posted: true,
+            },
         };
         let json = String::from_utf8(to_json(&s).unwrap()).unwrap();
         assert!(json.contains(r#""state": "processing""#), "{json}");

@@ -2,7 +2,7 @@
 //! target, back-off, housekeeping (`outbox retry` marker, orphaned batches,
 //! pruning of finished jobs).
 //!
-//! ureq and lettre block, so these are std threads, not smol tasks.
+//! Mastodon's sockets and lettre block, so these are std threads, not smol tasks.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
@@ -14,6 +14,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use samsung_core::mastodon::InstanceLimits;
 use samsung_core::retry::Decision;
 use samsung_core::time::Instant as CoreInstant;
 use tracing::{error, info, warn};
@@ -93,37 +94,20 @@ impl Sched {
 pub(crate) struct Shared {
     pub root: PathBuf,
     pub settings: OutboxSettings,
-    pub agent: ureq::Agent,
     sched: Mutex<Sched>,
     wake: Condvar,
     batches: Mutex<()>,
-    /// `max_media_attachments` per Mastodon base URL, as the instance advertises it.
-    pub instance_limits: Mutex<BTreeMap<String, usize>>,
+    /// What each Mastodon instance (by base URL) allows, as it advertises it.
+    pub instance_limits: Mutex<BTreeMap<String, InstanceLimits>>,
     /// Held for the outbox's lifetime: the flock against a second daemon.
     _lock: File,
 }
 
 impl Shared {
     pub fn new(root: PathBuf, settings: OutboxSettings, lock_file: File) -> Shared {
-        let t = Some(settings.http_timeout);
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            // A redirect of a POST would lose the body: classify() reports it instead.
-            .max_redirects(0)
-            .user_agent(samsung_core::mastodon::USER_AGENT)
-            .timeout_resolve(t)
-            .timeout_connect(t)
-            .timeout_send_request(t)
-            .timeout_per_write(t)
-            .timeout_per_read(t)
-            .timeout_recv_response(t)
-            .timeout_recv_body(t)
-            .build()
-            .new_agent();
         Shared {
             root,
             settings,
-            agent,
             sched: Mutex::new(Sched::default()),
             wake: Condvar::new(),
             batches: Mutex::new(()),

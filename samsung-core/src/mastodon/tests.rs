@@ -1,6 +1,7 @@
 //! Tests of [`super`].
 
 use super::*;
+use crate::crypto::Secret;
 use alloc::string::ToString;
 use alloc::vec;
 use proptest::prelude::*;
@@ -433,16 +434,16 @@ fn response_head_table() {
         (
             "200 with length",
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n{\"id\":\"1\"}",
-            Ok(Some(ResponseHead { status: 200, content_length: Some(12), head_len: 71, chunked: false })),
+            Ok(Some(ResponseHead { status: 200, content_length: Some(12), head_len: 71, chunked: false, retry_after: None })),
         ),
         (
             "202 chunked",
             b"HTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
-            Ok(Some(ResponseHead { status: 202, content_length: None, head_len: 72, chunked: true })),
+            Ok(Some(ResponseHead { status: 202, content_length: None, head_len: 72, chunked: true, retry_after: None })),
         ),
         ("partial", b"HTTP/1.1 401 Unauth", Ok(None)),
         ("partial headers", b"HTTP/1.1 401 Unauthorized\r\nContent-Le", Ok(None)),
-        ("no length", b"HTTP/1.0 500 Oops\r\n\r\n", Ok(Some(ResponseHead { status: 500, content_length: None, head_len: 21, chunked: false }))),
+        ("no length", b"HTTP/1.0 500 Oops\r\n\r\n", Ok(Some(ResponseHead { status: 500, content_length: None, head_len: 21, chunked: false, retry_after: None }))),
         ("bad length", b"HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n", Err(MastodonError::BadContentLength)),
         ("negative length", b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", Err(MastodonError::BadContentLength)),
         ("conflicting lengths", b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", Err(MastodonError::BadContentLength)),
@@ -492,54 +493,180 @@ fn chunked_table() {
 }
 
 #[test]
-fn classify_table() {
+fn read_answer_table() {
     let media = r#"{"id":"22348641","type":"image","url":null}"#;
-    let cases: &[(u16, &str, Outcome)] = &[
-        (200, media, Outcome::Done(String::from("22348641"))),
-        (202, media, Outcome::Processing(String::from("22348641"))),
-        (206, media, Outcome::Processing(String::from("22348641"))),
-        (200, "", Outcome::Permanent(200)),
-        (202, "<html>", Outcome::Permanent(202)),
+    let cases: &[(u16, &str, ApiAnswer)] = &[
+        (200, media, ApiAnswer::Done(String::from("22348641"))),
+        (202, media, ApiAnswer::Processing(String::from("22348641"))),
+        (206, media, ApiAnswer::Processing(String::from("22348641"))),
+        (
+            200,
+            r#"{"id":110912345678901234567890}"#,
+            ApiAnswer::Done(String::from("110912345678901234567890")),
+        ),
+        (200, "", ApiAnswer::Permanent(200)),
+        (202, "<html>", ApiAnswer::Permanent(202)),
+        (100, media, ApiAnswer::Permanent(100)),
         (
             401,
             r#"{"error":"The access token is invalid"}"#,
-            Outcome::Permanent(401),
+            ApiAnswer::Permanent(401),
         ),
-        (403, "", Outcome::Permanent(403)),
-        (404, "", Outcome::Permanent(404)),
+        (403, "", ApiAnswer::Permanent(403)),
+        (404, "", ApiAnswer::Permanent(404)),
         (
             422,
             r#"{"error":"Validation failed"}"#,
-            Outcome::Permanent(422),
+            ApiAnswer::Permanent(422),
         ),
-        (302, "", Outcome::Permanent(302)),
-        (408, "", Outcome::Retry),
-        (425, "", Outcome::Retry),
-        (429, r#"{"error":"Too many requests"}"#, Outcome::Retry),
-        (500, media, Outcome::Retry),
-        (502, "<html>", Outcome::Retry),
-        (503, "", Outcome::Retry),
-        (599, "", Outcome::Retry),
+        (302, "", ApiAnswer::Permanent(302)),
+        (408, "", ApiAnswer::Retry),
+        (425, "", ApiAnswer::Retry),
+        (429, r#"{"error":"Too many requests"}"#, ApiAnswer::Retry),
+        (500, media, ApiAnswer::Retry),
+        (502, "<html>", ApiAnswer::Retry),
+        (503, "", ApiAnswer::Retry),
+        (599, "", ApiAnswer::Retry),
     ];
     for (status, body, expect) in cases {
-        assert_eq!(&classify(*status, body), expect, "{status} {body}");
+        assert_eq!(&read_answer(*status, body), expect, "{status} {body}");
     }
 }
 
 #[test]
-fn thread_texts_table() {
-    let cases: &[(usize, usize, &[&str])] = &[
-        (0, 4, &["T"]),
-        (1, 4, &["T"]),
-        (4, 4, &["T"]),
-        (5, 4, &["T", "(2/2)"]),
-        (9, 4, &["T", "(2/3)", "(3/3)"]),
-        (3, 1, &["T", "(2/3)", "(3/3)"]),
-        (2, 0, &["T", "(2/2)"]),
+fn failure_reasons_name_the_step_and_the_server_text() {
+    let f = response::answer_failure(
+        "uploading SAM_0001.JPG",
+        401,
+        r#"{"error":"The access token is invalid"}"#,
+        None,
+    );
+    assert_eq!(
+        f.reason,
+        "uploading SAM_0001.JPG: HTTP 401: The access token is invalid"
+    );
+    assert!(f.is_permanent());
+    let f = response::answer_failure(
+        "posting the status",
+        503,
+        "",
+        Some(crate::time::Duration::from_secs(7)),
+    );
+    assert_eq!(f.reason, "posting the status: HTTP 503");
+    assert!(!f.is_permanent());
+    assert_eq!(f.retry_after, Some(crate::time::Duration::from_secs(7)));
+    let long = "x".repeat(300);
+    let f = response::answer_failure("w", 502, &alloc::format!("<html>\n{long}"), None);
+    assert_eq!(f.reason.chars().count(), "w: HTTP 502: ".len() + 200 + 1);
+    assert!(f.reason.starts_with("w: HTTP 502: <html> xxx") && f.reason.ends_with("x…"));
+}
+
+#[test]
+fn base_urls() {
+    let ok = |url: &str, tls: bool, host: &str, port: u16, authority: &str, path: &str| {
+        let b = BaseUrl::parse(url).unwrap();
+        assert_eq!(
+            (
+                b.tls,
+                b.host.as_str(),
+                b.port,
+                b.authority.as_str(),
+                b.base_path.as_str()
+            ),
+            (tls, host, port, authority, path),
+            "{url}"
+        );
+    };
+    ok(
+        "https://mastodon.social",
+        true,
+        "mastodon.social",
+        443,
+        "mastodon.social",
+        "",
+    );
+    ok(
+        "HTTP://127.0.0.1:3000/",
+        false,
+        "127.0.0.1",
+        3000,
+        "127.0.0.1:3000",
+        "",
+    );
+    ok(
+        "https://example.org/social/",
+        true,
+        "example.org",
+        443,
+        "example.org",
+        "/social",
+    );
+    ok(
+        "http://[::1]:8080/a/b",
+        false,
+        "::1",
+        8080,
+        "[::1]:8080",
+        "/a/b",
+    );
+    ok(
+        "https://[2001:db8::1]",
+        true,
+        "2001:db8::1",
+        443,
+        "[2001:db8::1]",
+        "",
+    );
+    let bad: &[(&str, BaseUrlError)] = &[
+        ("mastodon.social", BaseUrlError::Scheme),
+        ("ftp://x", BaseUrlError::Scheme),
+        ("https://", BaseUrlError::NoHost),
+        ("https://:443", BaseUrlError::NoHost),
+        ("https://x:0", BaseUrlError::BadPort),
+        ("https://x:08", BaseUrlError::BadPort),
+        ("https://x:+8", BaseUrlError::BadPort),
+        ("https://x:70000", BaseUrlError::BadPort),
+        ("https://x:", BaseUrlError::BadPort),
+        ("https://[::1]x", BaseUrlError::BadPort),
+        ("https://[::1", BaseUrlError::NoHost),
+        ("https://u:p@x", BaseUrlError::BadCharacters),
+        ("https://x/?q", BaseUrlError::BadCharacters),
+        ("https://x y", BaseUrlError::BadCharacters),
     ];
-    for (n, max, expect) in cases {
-        assert_eq!(thread_texts("T", *n, *max), *expect, "{n} media, max {max}");
+    for (url, err) in bad {
+        assert_eq!(BaseUrl::parse(url), Err(*err), "{url}");
     }
+    let t = token();
+    let b = BaseUrl::parse("http://127.0.0.1:3000/social").unwrap();
+    let head = String::from_utf8(media_status_request(&b.endpoint(&t), "7")).unwrap();
+    assert!(
+        head.starts_with("GET /social/api/v1/media/7 HTTP/1.1\r\nHost: 127.0.0.1:3000\r\n"),
+        "{head}"
+    );
+}
+
+#[test]
+fn lookup_and_instance_requests() {
+    let t = token();
+    let ep = Endpoint {
+        host: "m.example",
+        base_path: "",
+        token: &t,
+    };
+    assert_eq!(
+        String::from_utf8(instance_request(&ep)).unwrap(),
+        "GET /api/v2/instance HTTP/1.1\r\nHost: m.example\r\nUser-Agent: samsung-bridge\r\nConnection: close\r\n\r\n",
+        "the instance is asked without the token"
+    );
+    assert_eq!(
+        String::from_utf8(verify_credentials_request(&ep)).unwrap(),
+        "GET /api/v1/accounts/verify_credentials HTTP/1.1\r\nHost: m.example\r\nAuthorization: Bearer alice_token\r\nUser-Agent: samsung-bridge\r\nConnection: close\r\n\r\n"
+    );
+    assert!(
+        String::from_utf8(account_statuses_request(&ep, "1 0", 5))
+            .unwrap()
+            .starts_with("GET /api/v1/accounts/1%200/statuses?limit=5 HTTP/1.1\r\n")
+    );
 }
 
 proptest! {
@@ -616,7 +743,7 @@ proptest! {
     #[test]
     fn json_never_panics(s in "\\PC{0,200}|[{}\\[\\]\",:\\\\ idu0-9]{0,60}") {
         let _ = json_string_field(&s, "id");
-        let _ = classify(200, &s);
+        let _ = read_answer(200, &s);
     }
 
     #[test]

@@ -3,12 +3,11 @@
 use std::fs;
 use std::time::{Duration, Instant};
 
-use samsung_core::mastodon::status_text;
+use samsung_core::mastodon::{MediaProgress, idempotency_key, status_text};
 use samsung_core::sns::BatchRef;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::outbox::mastodon::idempotency_key;
 
 #[test]
 fn batch_of_two_photos_is_one_status_with_alt_texts() {
@@ -91,7 +90,7 @@ fn more_media_than_the_limit_become_a_thread() {
     let dir = tmp.path().join("outbox");
     // mastodon-mock advertises 4 attachments per status: that limit wins.
     let settings = OutboxSettings {
-        max_media_per_status: 40,
+        max_media_per_status: Some(40),
         ..with_mastodon(&m, &m.token)
     };
     let outbox = Outbox::open(&dir, settings).unwrap();
@@ -218,9 +217,10 @@ fn restart_resumes_without_uploading_again_or_posting_twice() {
             store::read_json(&dir.join("jobs").join(id.as_str()).join("state.json")).unwrap();
         if st.retry.attempts >= 2 {
             assert!(
-                st.media
+                st.mastodon
+                    .media
                     .iter()
-                    .all(|p| matches!(p, store::MediaProgress::Done(_))),
+                    .all(|p| matches!(p, MediaProgress::Done(_))),
                 "{st:?}"
             );
             assert!(
@@ -513,4 +513,250 @@ fn logs_tell_what_happened_and_never_the_token() {
     );
     assert!(!text.contains("S3CRET"), "a token reached the log:\n{text}");
     assert!(!text.contains(&m.token), "a token reached the log:\n{text}");
+}
+
+#[test]
+fn a_job_of_the_previous_release_is_resumed_and_posted_once() {
+    let m = Mastodon::shared();
+    let tmp = TempDir::new("old-release");
+    let dir = tmp.path().join("outbox");
+    // Left mid-way by the previous release (c6691ad): media 0 uploaded,
+    // media 1 pending, the layout's `per_status` fixed, no newer keys.
+    let uploaded = m.upload_as("SAM_0001.JPG", "image/jpeg", &photo(0));
+    let id = "20261127T085501.123Z-0ld0ld01";
+    let job_dir = dir.join("jobs").join(id);
+    fs::create_dir_all(&job_dir).unwrap();
+    fs::write(job_dir.join("media-0"), photo(0)).unwrap();
+    fs::write(job_dir.join("media-1"), photo(1)).unwrap();
+    let job_json = r#"{
+  "version": 1,
+  "id": "20261127T085501.123Z-0ld0ld01",
+  "created_ms": 1795769701123,
+  "kind": "mastodon",
+  "instance": null,
+  "caption": "Left by the old release",
+  "album": "NX300",
+  "media": [
+    {
+      "file": "media-0",
+      "file_name": "SAM_0001.JPG",
+      "content_type": "image/jpeg",
+      "alt": "first"
+    },
+    {
+      "file": "media-1",
+      "file_name": "SAM_0002.JPG",
+      "content_type": "image/jpeg",
+      "alt": "second"
+    }
+  ],
+  "source": "batch 00c0ffee00c0ffee"
+}
+"#;
+    let state_json = format!(
+        r#"{{
+  "attempts": 1,
+  "round_attempts": 1,
+  "next_attempt_ms": 0,
+  "last_error": "uploading SAM_0002.JPG: HTTP 503",
+  "failed": false,
+  "done_ms": null,
+  "result": null,
+  "per_status": 4,
+  "media": [
+    {{
+      "state": "done",
+      "id": "{uploaded}"
+    }},
+    {{
+      "state": "pending"
+    }}
+  ]
+}}
+"#
+    );
+    fs::write(job_dir.join("job.json"), job_json).unwrap();
+    fs::write(job_dir.join("state.json"), state_json).unwrap();
+
+    let outbox = Outbox::open(&dir, with_mastodon(&m, &m.token)).unwrap();
+    let workers = outbox.start();
+    let done = wait_state(&dir, &JobId(id.to_owned()), JobState::Done);
+    assert!(workers.shutdown());
+    assert_eq!(done.attempts, 2);
+    let statuses = m.statuses();
+    assert_eq!(statuses.len(), 1, "{statuses:?}");
+    assert_eq!(
+        m.source_text(&statuses[0]),
+        "Left by the old release\n\n\u{1F4F7}\u{FE0F} NX300\n\n#samsung #nx300"
+    );
+    let att = media_of(&statuses[0]);
+    assert_eq!(att.len(), 2);
+    assert_eq!(att[0]["id"], json!(uploaded), "not uploaded again");
+    assert_eq!(att[1]["description"], "second");
+    assert_eq!(m.fetch(att[1]["url"].as_str().unwrap()), photo(1));
+}
+
+#[test]
+fn the_instance_limits_come_from_api_v2_instance_once_per_server() {
+    let m = Mastodon::start();
+    let tmp = TempDir::new("limits");
+    let dir = tmp.path().join("outbox");
+    // Answered once: a second question would get mastodon-mock's own 4.
+    m.fault(
+        json!({"match": {"methods": ["GET"], "path": "/api/v2/instance"},
+                   "effect": {"type": "status", "status": 200, "body": {
+                       "uri": "m.example",
+                       "configuration": {
+                           "statuses": {"max_media_attachments": 2},
+                           "media_attachments": {"description_limit": 10}}}},
+                   "count": 1}),
+    );
+    let outbox = Outbox::open(&dir, with_mastodon(&m, &m.token)).unwrap();
+    let workers = outbox.start();
+    let alts = ["ÄÖÜäöüßẞ📷é and more", "short", "0123456789"];
+    for caption in ["First", "Second"] {
+        let mut files = media(tmp.path(), 3, false);
+        for (f, alt) in files.iter_mut().zip(alts) {
+            f.alt = Some(alt.to_owned());
+        }
+        let id = outbox
+            .enqueue_mastodon(None, caption, None, &files)
+            .unwrap();
+        wait_state(&dir, &id, JobState::Done);
+    }
+    assert!(workers.shutdown());
+    assert_eq!(m.faults_left(), 0, "the instance was asked");
+    let statuses = m.statuses();
+    let layout: Vec<usize> = statuses.iter().map(|s| media_of(s).len()).collect();
+    assert_eq!(layout, [2, 1, 2, 1], "both jobs: 2 per status");
+    assert_eq!(statuses[1]["in_reply_to_id"], statuses[0]["id"]);
+    assert_eq!(statuses[3]["in_reply_to_id"], statuses[2]["id"]);
+    let descriptions: Vec<Value> = statuses
+        .iter()
+        .flat_map(media_of)
+        .map(|a| a["description"].clone())
+        .collect();
+    let cut = json!("ÄÖÜäöüßẞ📷…");
+    assert_eq!(
+        descriptions,
+        [
+            cut.clone(),
+            json!("short"),
+            json!("0123456789"),
+            cut,
+            json!("short"),
+            json!("0123456789")
+        ]
+    );
+}
+
+#[test]
+fn two_videos_become_a_thread() {
+    let m = Mastodon::shared();
+    let tmp = TempDir::new("videos");
+    let dir = tmp.path().join("outbox");
+    let outbox = Outbox::open(&dir, with_mastodon(&m, &m.token)).unwrap();
+    let files: Vec<MediaFile> = (0..2)
+        .map(|i| {
+            let path = tmp.path().join(format!("clip-{i}"));
+            fs::write(&path, format!("MP4 clip {i}")).unwrap();
+            MediaFile {
+                path,
+                file_name: format!("SAM_{:04}.MP4", i + 1),
+                content_type: Some(String::from("video/mp4")),
+                alt: None,
+            }
+        })
+        .collect();
+    let id = outbox
+        .enqueue_mastodon(None, "Two clips", None, &files)
+        .unwrap();
+    let workers = outbox.start();
+    let done = wait_state(&dir, &id, JobState::Done);
+    assert!(workers.shutdown());
+    let statuses = m.statuses();
+    assert_eq!(statuses.len(), 2, "{statuses:?}");
+    for s in &statuses {
+        let att = media_of(s);
+        assert_eq!(att.len(), 1);
+        assert_eq!(att[0]["type"], "video");
+    }
+    assert_eq!(statuses[1]["in_reply_to_id"], statuses[0]["id"]);
+    assert_eq!(m.source_text(&statuses[1]), "(2/2)");
+    assert!(done.result.unwrap().starts_with("thread "));
+}
+
+#[test]
+fn a_500_on_the_status_post_is_looked_up_then_posted_once() {
+    let m = Mastodon::start();
+    let tmp = TempDir::new("500");
+    let dir = tmp.path().join("outbox");
+    m.fault(
+        json!({"match": {"methods": ["POST"], "path": "/api/v1/statuses"},
+                   "effect": {"type": "status", "status": 500}, "count": 1}),
+    );
+    // Counts the lookup: a rule that changes nothing but is used up.
+    m.fault(
+        json!({"match": {"methods": ["GET"], "path": "/api/v1/accounts/verify_credentials"},
+                   "effect": {"type": "latency", "delay_ms": 0}, "count": 1}),
+    );
+    let outbox = Outbox::open(&dir, with_mastodon(&m, &m.token)).unwrap();
+    let id = outbox
+        .enqueue_mastodon(None, "Maybe posted", None, &media(tmp.path(), 1, true))
+        .unwrap();
+    let workers = outbox.start();
+    let done = wait_state(&dir, &id, JobState::Done);
+    assert!(workers.shutdown());
+    assert_eq!(done.attempts, 2);
+    assert_eq!(m.faults_left(), 0, "the second attempt looked first");
+    let statuses = m.statuses();
+    assert_eq!(statuses.len(), 1);
+    assert_eq!(media_of(&statuses[0]).len(), 1);
+}
+
+#[test]
+fn a_status_created_without_an_answer_is_found_and_not_posted_again() {
+    let logs = capture_logs();
+    let m = Mastodon::start();
+    let tmp = TempDir::new("found");
+    let dir = tmp.path().join("outbox");
+    // The first post is carried out, but its answer is lost on the way. A
+    // second post would be refused, and fail the job.
+    let proxy = LoseFirstAnswer::start(&m.base, b"POST /api/v1/statuses ");
+    m.fault(
+        json!({"match": {"methods": ["POST"], "path": "/api/v1/statuses"},
+                   "effect": {"type": "latency", "delay_ms": 0}, "count": 1}),
+    );
+    m.fault(
+        json!({"match": {"methods": ["POST"], "path": "/api/v1/statuses"},
+                   "effect": {"type": "status", "status": 418}, "count": 1}),
+    );
+    let mut config = m.config(&m.token);
+    config.base_url = proxy.base.clone();
+    let settings = OutboxSettings {
+        mastodon: BTreeMap::from([(None, config)]),
+        ..fast()
+    };
+    let outbox = Outbox::open(&dir, settings).unwrap();
+    let id = outbox
+        .enqueue_mastodon(None, "Found later", None, &media(tmp.path(), 2, false))
+        .unwrap();
+    let workers = outbox.start();
+    let done = wait_state(&dir, &id, JobState::Done);
+    assert!(workers.shutdown());
+    assert_eq!(done.attempts, 2);
+    assert_eq!(m.faults_left(), 1, "one post only");
+    let statuses = m.statuses();
+    assert_eq!(statuses.len(), 1);
+    assert_eq!(media_of(&statuses[0]).len(), 2);
+    assert_eq!(
+        done.result.as_deref(),
+        Some(format!("status {}", statuses[0]["url"].as_str().unwrap()).as_str())
+    );
+    let text = logs();
+    assert!(
+        text.lines()
+            .any(|l| l.contains(id.as_str()) && l.contains("found after a post without an answer")),
+        "{text}"
+    );
 }

@@ -345,9 +345,14 @@ impl Mastodon {
     }
 
     fn upload_directly(&self, data: &[u8]) -> String {
+        self.upload_as("v.mp4", "video/mp4", data)
+    }
+
+    /// A media uploaded (and ready) outside any job; its id.
+    fn upload_as(&self, file_name: &str, content_type: &str, data: &[u8]) -> String {
         let boundary = "testboundary1234";
         let mut body = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"v.mp4\"\r\nContent-Type: video/mp4\r\n\r\n"
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
         )
         .into_bytes();
         body.extend_from_slice(data);
@@ -364,6 +369,74 @@ impl Mastodon {
         );
         assert_eq!(status, 200, "{v}");
         v["id"].as_str().unwrap().to_owned()
+    }
+}
+
+/// A TCP proxy in front of a server that forwards everything, except the
+/// answer to the first request starting with `needle`: that one reaches
+/// the server (and is carried out), then the client's connection drops.
+struct LoseFirstAnswer {
+    /// `http://127.0.0.1:<port>` of the proxy.
+    base: String,
+}
+
+impl LoseFirstAnswer {
+    fn start(upstream: &str, needle: &'static [u8]) -> LoseFirstAnswer {
+        use std::io::{Read, Write};
+        use std::net::{Shutdown, TcpStream};
+        use std::sync::Arc;
+        use std::sync::atomic::AtomicBool;
+
+        let upstream = upstream.trim_start_matches("http://").to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let used = Arc::new(AtomicBool::new(false));
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { break };
+                let Ok(server) = TcpStream::connect(&upstream) else {
+                    continue;
+                };
+                let lose = Arc::new(AtomicBool::new(false));
+                let (mut from_client, mut to_server) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let (this, first) = (Arc::clone(&lose), Arc::clone(&used));
+                std::thread::spawn(move || {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    let mut start = true;
+                    while let Ok(n) = from_client.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        if start
+                            && buf[..n].starts_with(needle)
+                            && !first.swap(true, Ordering::SeqCst)
+                        {
+                            this.store(true, Ordering::SeqCst);
+                        }
+                        start = false;
+                        if to_server.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = to_server.shutdown(Shutdown::Write);
+                });
+                let (mut from_server, mut to_client) = (server, client);
+                std::thread::spawn(move || {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    while let Ok(n) = from_server.read(&mut buf) {
+                        if n == 0 || lose.load(Ordering::SeqCst) {
+                            break;
+                        }
+                        if to_client.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = to_client.shutdown(Shutdown::Both);
+                });
+            }
+        });
+        LoseFirstAnswer { base }
     }
 }
 
