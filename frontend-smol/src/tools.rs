@@ -178,23 +178,10 @@ pub fn mastodon_login(
 fn authorize_url(base: &str, client_id: &str) -> String {
     format!(
         "{base}/oauth/authorize?response_type=code&client_id={}&redirect_uri={}&scope={}",
-        query_encode(client_id),
-        query_encode(OOB),
+        samsung_core::percent::encode(client_id),
+        samsung_core::percent::encode(OOB),
         SCOPES.replace(' ', "+")
     )
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-fn query_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// A Mastodon server reached with ureq; every error names the step.

@@ -113,6 +113,7 @@ pub mod http;
 pub mod mastodon;
 pub mod media;
 pub mod multipart;
+pub mod percent;
 pub mod retry;
 pub mod route;
 #[cfg(test)]

@@ -47,7 +47,7 @@ pub(super) fn listing_html(entries: &[ListingEntry]) -> String {
     );
     for e in sorted.iter().take(MAX_LISTING_ENTRIES) {
         let name = xml::escape(&e.name);
-        let href = percent_encode_segment(&e.name);
+        let href = crate::percent::encode(&e.name);
         let slash = if e.is_dir { "/" } else { "" };
         let _ = write!(html, "<li><a href=\"{href}{slash}\">{name}{slash}</a>");
         if !e.is_dir {
@@ -64,19 +64,6 @@ pub(super) fn listing_html(entries: &[ListingEntry]) -> String {
     }
     html.push_str("</ul></body></html>");
     html
-}
-
-fn percent_encode_segment(name: &str) -> String {
-    use core::fmt::Write as _;
-    let mut out = String::new();
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
 }
 
 /// A request path as a safe relative path under the upload folder, or

@@ -136,16 +136,6 @@ fn push_header_value(out: &mut String, v: &str) {
     out.extend(v.trim().chars().filter(|c| !c.is_control()));
 }
 
-/// Percent-encodes everything but RFC 3986 unreserved characters (for path segments).
-fn push_path_segment(out: &mut String, v: &str) {
-    for b in v.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-}
 
 /// Request line and `Host`, without the final blank line.
 fn request_line(method: &str, ep: &Endpoint<'_>, path: &str) -> String {
@@ -347,7 +337,7 @@ impl MediaUpload {
 /// `GET {base}/api/v1/media/{id}` request bytes (polling).
 pub fn media_status_request(ep: &Endpoint<'_>, media_id: &str) -> Vec<u8> {
     let mut path = String::from("/api/v1/media/");
-    push_path_segment(&mut path, media_id);
+    crate::percent::push_encoded(&mut path, media_id);
     finish_head(request_head("GET", ep, &path))
 }
 
@@ -371,7 +361,7 @@ pub fn verify_credentials_request(ep: &Endpoint<'_>) -> Vec<u8> {
 /// the account's newest statuses.
 pub fn account_statuses_request(ep: &Endpoint<'_>, account_id: &str, limit: usize) -> Vec<u8> {
     let mut path = String::from("/api/v1/accounts/");
-    push_path_segment(&mut path, account_id);
+    crate::percent::push_encoded(&mut path, account_id);
     let _ = write!(path, "/statuses?limit={limit}");
     finish_head(request_head("GET", ep, &path))
 }
