@@ -2,6 +2,7 @@
 //! upload button back (a thin smol frontend of `samsung-core`).
 
 mod config;
+mod durable;
 mod outbox;
 mod server;
 mod store;

@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use samsung_core::route;
 
+use crate::durable;
+
 /// Name of the temporary folder under the upload folder.
 pub const INCOMING: &str = ".incoming";
 
@@ -129,7 +131,7 @@ impl Store {
             let candidate = dir.join(candidate);
             match fs::hard_link(temp, &candidate) {
                 Ok(()) => {
-                    sync_dir(&dir)?;
+                    durable::sync_dir(&dir)?;
                     return Ok(candidate);
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -148,7 +150,7 @@ impl Store {
         let dir = self.root.join(folder);
         if !dir.exists() {
             fs::create_dir_all(&dir)?;
-            sync_dir(&self.root)?;
+            durable::sync_dir(&self.root)?;
         }
         Ok(dir)
     }
@@ -189,25 +191,6 @@ fn check_segment(s: &str) -> io::Result<()> {
             format!("unsafe path segment {s:?}"),
         ))
     }
-}
-
-/// Makes a directory entry change durable.
-pub fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-/// Writes `data` to `path` atomically (temp file, fsync, rename, dir fsync).
-pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
-    let tmp = path.with_extension("tmp");
-    {
-        let mut f = File::create(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-    }
-    fs::rename(&tmp, path)?;
-    sync_dir(dir)
 }
 
 #[cfg(test)]

@@ -42,7 +42,10 @@ mod tests {
             ("a/b c", "a%2Fb%20c"),
             ("109+1?x=&#%", "109%2B1%3Fx%3D%26%23%25"),
             ("Ünïcode ✓", "%C3%9Cn%C3%AFcode%20%E2%9C%93"),
-            ("urn:ietf:wg:oauth:2.0:oob", "urn%3Aietf%3Awg%3Aoauth%3A2.0%3Aoob"),
+            (
+                "urn:ietf:wg:oauth:2.0:oob",
+                "urn%3Aietf%3Awg%3Aoauth%3A2.0%3Aoob",
+            ),
         ] {
             assert_eq!(encode(input), expected, "{input:?}");
         }

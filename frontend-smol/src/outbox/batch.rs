@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
-use super::store::{self, JobFile, JobSpec, MastodonSpec, StoredFile};
+use super::disk::{self, JobFile, JobSpec, MastodonSpec, StoredFile};
 use super::{JobId, JobKind, JobState, JobSummary, Outbox};
 
 impl Outbox {
@@ -27,7 +27,7 @@ impl Outbox {
         let fresh = !dir.exists();
         fs::create_dir_all(&dir)?;
         if fresh {
-            store::sync_dir(&self.shared.root.join(store::BATCHES))?;
+            disk::sync_dir(&self.shared.root.join(disk::BATCHES))?;
         }
         let entry = BatchEntry {
             instance: instance.map(str::to_owned),
@@ -40,17 +40,17 @@ impl Outbox {
             content_type: content_type.map(str::to_owned),
         };
         // The media first, then its entry: an entry always has its file.
-        store::move_file(file, &dir.join(format!("{:04}.media", batch.index)))?;
-        store::sync_dir(&dir)?;
-        store::replace_durable(
+        disk::move_file(file, &dir.join(format!("{:04}.media", batch.index)))?;
+        disk::sync_dir(&dir)?;
+        disk::replace_durable(
             &dir.join(format!("{:04}.json", batch.index)),
-            &store::to_json(&entry)?,
+            &disk::to_json(&entry)?,
         )?;
         info!(
             batch = %batch.id,
             index = batch.index,
             expected = ?batch.expected,
-            target = %store::with_instance("mastodon", instance),
+            target = %disk::with_instance("mastodon", instance),
             "stored {file_name} for the batch's post"
         );
         Ok(())
@@ -65,9 +65,9 @@ impl Outbox {
             return Ok(None);
         }
         // A marker from an interrupted finish names the job it was becoming.
-        let marker = dir.join(store::BATCH_JOB_MARKER);
+        let marker = dir.join(disk::BATCH_JOB_MARKER);
         let id = match fs::read_to_string(&marker) {
-            Ok(id) if store::is_safe_name(id.trim()) => {
+            Ok(id) if disk::is_safe_name(id.trim()) => {
                 let id = id.trim().to_owned();
                 if self.shared.job_exists(&id) {
                     self.remove_batch_dir(&dir)?;
@@ -76,8 +76,8 @@ impl Outbox {
                 id
             }
             _ => {
-                let id = store::new_job_id(store::now_ms());
-                store::replace_durable(&marker, id.as_bytes())?;
+                let id = disk::new_job_id(disk::now_ms());
+                disk::replace_durable(&marker, id.as_bytes())?;
                 id
             }
         };
@@ -97,9 +97,9 @@ impl Outbox {
             })
             .collect();
         let job = JobFile {
-            version: store::FORMAT_VERSION,
+            version: disk::FORMAT_VERSION,
             id: id.clone(),
-            created_ms: store::now_ms(),
+            created_ms: disk::now_ms(),
             spec: JobSpec::Mastodon(MastodonSpec {
                 instance: first.instance.clone(),
                 caption: first.caption.clone(),
@@ -122,26 +122,26 @@ impl Outbox {
     }
 
     fn batch_dir(&self, batch_id: &str) -> io::Result<PathBuf> {
-        if !store::is_safe_name(batch_id) {
+        if !disk::is_safe_name(batch_id) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "batch id is not a safe directory name",
             ));
         }
-        Ok(self.shared.root.join(store::BATCHES).join(batch_id))
+        Ok(self.shared.root.join(disk::BATCHES).join(batch_id))
     }
 
     fn remove_batch_dir(&self, dir: &Path) -> io::Result<()> {
         fs::remove_dir_all(dir)?;
-        store::sync_dir(&self.shared.root.join(store::BATCHES))
+        disk::sync_dir(&self.shared.root.join(disk::BATCHES))
     }
 
     /// After a crash in `finish_batch`: batches whose job was committed are removed.
     pub(super) fn recover_batches(&self) -> io::Result<()> {
-        let bdir = self.shared.root.join(store::BATCHES);
-        for name in store::list_names(&bdir)? {
+        let bdir = self.shared.root.join(disk::BATCHES);
+        for name in disk::list_names(&bdir)? {
             let dir = bdir.join(&name);
-            if let Ok(id) = fs::read_to_string(dir.join(store::BATCH_JOB_MARKER))
+            if let Ok(id) = fs::read_to_string(dir.join(disk::BATCH_JOB_MARKER))
                 && self.shared.job_exists(id.trim())
             {
                 self.remove_batch_dir(&dir)?;
@@ -154,9 +154,9 @@ impl Outbox {
     /// rule (`samsung_core::sns::Bridge::adopt_batch`): the daemon hands
     /// them over and posts one when the core closes it.
     pub fn open_batches(&self) -> io::Result<Vec<OpenBatch>> {
-        let bdir = self.shared.root.join(store::BATCHES);
+        let bdir = self.shared.root.join(disk::BATCHES);
         let mut out = Vec::new();
-        for id in store::list_names(&bdir)? {
+        for id in disk::list_names(&bdir)? {
             let dir = bdir.join(&id);
             let Some(last_activity) = newest_mtime(&dir) else {
                 continue;
@@ -199,7 +199,7 @@ struct BatchEntry {
 /// The complete entries of a batch (sidecar and media both present), by index.
 fn read_batch(dir: &Path) -> io::Result<Vec<(BatchEntry, PathBuf)>> {
     let mut out = Vec::new();
-    for name in store::list_names(dir)? {
+    for name in disk::list_names(dir)? {
         let Some(stem) = name.strip_suffix(".json") else {
             continue;
         };
@@ -207,7 +207,7 @@ fn read_batch(dir: &Path) -> io::Result<Vec<(BatchEntry, PathBuf)>> {
         if !media.is_file() {
             continue;
         }
-        match store::read_json::<BatchEntry>(&dir.join(&name)) {
+        match disk::read_json::<BatchEntry>(&dir.join(&name)) {
             Ok(e) => out.push((e, media)),
             Err(e) => warn!("skipping unreadable batch entry: {e}"),
         }
@@ -219,7 +219,7 @@ fn read_batch(dir: &Path) -> io::Result<Vec<(BatchEntry, PathBuf)>> {
 /// How many files of a batch have both their media and their entry
 /// (without reading the entries: this runs on every look at the batches).
 fn complete_files(dir: &Path) -> usize {
-    store::list_names(dir)
+    disk::list_names(dir)
         .unwrap_or_default()
         .iter()
         .filter_map(|name| name.strip_suffix(".json"))
@@ -240,8 +240,8 @@ fn newest_mtime(dir: &Path) -> Option<std::time::SystemTime> {
 /// The open batches, as listing entries.
 pub(super) fn list_batches(dir: &Path) -> io::Result<Vec<JobSummary>> {
     let mut out = Vec::new();
-    for name in store::list_names(&dir.join(store::BATCHES))? {
-        let bdir = dir.join(store::BATCHES).join(&name);
+    for name in disk::list_names(&dir.join(disk::BATCHES))? {
+        let bdir = dir.join(disk::BATCHES).join(&name);
         let entries = read_batch(&bdir).unwrap_or_default();
         let created_ms = fs::metadata(&bdir)
             .and_then(|m| m.modified())
@@ -252,10 +252,10 @@ pub(super) fn list_batches(dir: &Path) -> io::Result<Vec<JobSummary>> {
         out.push(JobSummary {
             id: name,
             kind: JobKind::Batch,
-            target: store::with_instance("mastodon", first.and_then(|e| e.instance.as_deref())),
+            target: disk::with_instance("mastodon", first.and_then(|e| e.instance.as_deref())),
             detail: match first.and_then(|e| e.expected) {
                 Some(x) => format!("{} of {x} files", entries.len()),
-                None => store::count(entries.len(), "file"),
+                None => disk::count(entries.len(), "file"),
             },
             created_ms,
             attempts: 0,

@@ -5,7 +5,7 @@ use std::fmt;
 use std::io;
 use std::path::Path;
 
-use super::store::{self, JobSpec};
+use super::disk::{self, JobSpec};
 use super::{Outbox, batch};
 
 /// What a listed entry is.
@@ -88,8 +88,8 @@ impl Outbox {
     /// while a daemon runs (reads only).
     pub fn list(dir: &Path) -> io::Result<Vec<JobSummary>> {
         let mut out = batch::list_batches(dir)?;
-        for (sub, done) in [(store::JOBS, false), (store::DONE, true)] {
-            for name in store::list_names(&dir.join(sub))? {
+        for (sub, done) in [(disk::JOBS, false), (disk::DONE, true)] {
+            for name in disk::list_names(&dir.join(sub))? {
                 out.push(summary(&dir.join(sub).join(&name), name, done));
             }
         }
@@ -101,7 +101,7 @@ impl Outbox {
     /// running daemon picks up within `rescan_interval` (or the next start
     /// does). Returns the number of jobs concerned.
     pub fn retry_now(dir: &Path) -> io::Result<usize> {
-        if !dir.join(store::JOBS).is_dir() {
+        if !dir.join(disk::JOBS).is_dir() {
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,
                 format!("{} is not an outbox", dir.display()),
@@ -116,7 +116,7 @@ impl Outbox {
                 )
             })
             .count();
-        store::replace_durable(&dir.join(store::RETRY_MARKER), b"")?;
+        disk::replace_durable(&dir.join(disk::RETRY_MARKER), b"")?;
         Ok(n)
     }
 
@@ -137,7 +137,7 @@ impl Outbox {
                 j.kind.as_str(),
                 j.target,
                 j.detail,
-                store::format_utc(j.created_ms)
+                disk::format_utc(j.created_ms)
             );
             if j.attempts > 0 {
                 let _ = write!(out, ", {} attempts", j.attempts);
@@ -171,7 +171,7 @@ pub(super) fn job_kind(spec: &JobSpec) -> JobKind {
 }
 
 fn summary(dir: &Path, name: String, done: bool) -> JobSummary {
-    match store::load_job(dir) {
+    match disk::load_job(dir) {
         Ok((job, st)) => JobSummary {
             id: name,
             kind: job_kind(&job.spec),

@@ -10,7 +10,7 @@ use lettre::{SmtpTransport, Transport as _};
 use samsung_core::retry::{FailureKind, smtp_reply_kind};
 use tracing::warn;
 
-use super::store::{self, MailSpec};
+use super::disk::{self, MailSpec};
 use super::worker::{Attempt, Failure, Stop};
 use crate::config::{MailConfig, MailSecurity};
 
@@ -44,7 +44,7 @@ pub(crate) fn run(a: &Attempt<'_>, spec: &MailSpec) -> Result<String, Stop> {
     })?;
     Ok(format!(
         "mail sent to {}",
-        store::count(recipients, "recipient")
+        disk::count(recipients, "recipient")
     ))
 }
 

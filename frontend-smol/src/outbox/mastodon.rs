@@ -9,7 +9,7 @@ use samsung_core::mastodon::{MediaSpec, PostEvent, PostJob, PostOptions, PostSpe
 use samsung_core::time::Instant;
 use tracing::{debug, info, warn};
 
-use super::store::{self, JobProgress, MastodonSpec};
+use super::disk::{self, JobProgress, MastodonSpec};
 use super::worker::{Attempt, Failure, Stop};
 use super::{OutboxSettings, http, lock};
 use crate::config::{MastodonConfig, TokenFile};
@@ -24,7 +24,7 @@ pub(crate) fn run(
     let cfg = settings.mastodon.get(&spec.instance).ok_or_else(|| {
         Failure::permanent(format!(
             "no [{}] section in the configuration",
-            store::with_instance("MASTODON", spec.instance.as_deref())
+            disk::with_instance("MASTODON", spec.instance.as_deref())
         ))
     })?;
     let limits = lock(&a.shared.instance_limits).get(&cfg.base_url).copied();
@@ -122,11 +122,11 @@ pub(crate) fn run(
 
 /// The job's clock: Unix milliseconds, like `created_ms`.
 fn now() -> Instant {
-    Instant::from_millis(store::now_ms())
+    Instant::from_millis(disk::now_ms())
 }
 
 fn random_u64() -> u64 {
-    u64::from(store::random_u32()) << 32 | u64::from(store::random_u32())
+    u64::from(disk::random_u32()) << 32 | u64::from(disk::random_u32())
 }
 
 fn options(s: &OutboxSettings) -> PostOptions {

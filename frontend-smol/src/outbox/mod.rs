@@ -16,15 +16,15 @@
 //!   4xx, SMTP 5xx, bad config) keep the job with the reason until
 //!   `samsung-bridge outbox retry` ([`Outbox::retry_now`]).
 //!
-//! The on-disk format is described in `store.rs`.
+//! The on-disk format is described in `disk.rs`.
 
 mod batch;
+mod disk;
 mod http;
 mod listing;
 mod mail;
 mod mastodon;
 mod shell;
-mod store;
 mod worker;
 
 #[cfg(test)]
@@ -42,7 +42,7 @@ use serde::{Deserialize, Serialize};
 use tracing::info;
 
 use crate::config::{MailConfig, MastodonConfig, ShellConfig};
-use store::{JobFile, JobSpec, MailSpec, MastodonSpec, ShellSpec, StoredFile};
+use disk::{JobFile, JobSpec, MailSpec, MastodonSpec, ShellSpec, StoredFile};
 
 pub use batch::OpenBatch;
 pub use listing::{JobKind, JobState, JobSummary};
@@ -177,14 +177,14 @@ impl Outbox {
     /// Opens (creates) the outbox directory and locks it against a second
     /// daemon; jobs from an earlier run are resumed by [`Outbox::start`].
     pub fn open(dir: &Path, settings: OutboxSettings) -> io::Result<Outbox> {
-        for sub in [store::JOBS, store::DONE, store::TMP, store::BATCHES] {
+        for sub in [disk::JOBS, disk::DONE, disk::TMP, disk::BATCHES] {
             fs::create_dir_all(dir.join(sub))?;
         }
         let lock = File::options()
             .create(true)
             .truncate(false)
             .write(true)
-            .open(dir.join(store::LOCK_FILE))?;
+            .open(dir.join(disk::LOCK_FILE))?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
@@ -199,8 +199,8 @@ impl Outbox {
             Err(fs::TryLockError::Error(e)) => return Err(e),
         }
         // Jobs that were being assembled when we stopped never existed.
-        for name in store::list_names(&dir.join(store::TMP))? {
-            fs::remove_dir_all(dir.join(store::TMP).join(&name))?;
+        for name in disk::list_names(&dir.join(disk::TMP))? {
+            fs::remove_dir_all(dir.join(disk::TMP).join(&name))?;
         }
         let shared = Arc::new(worker::Shared::new(dir.to_path_buf(), settings, lock));
         let outbox = Outbox { shared };
@@ -225,12 +225,12 @@ impl Outbox {
         album: Option<&str>,
         media: &[MediaFile],
     ) -> io::Result<JobId> {
-        let id = store::new_job_id(store::now_ms());
+        let id = disk::new_job_id(disk::now_ms());
         let (stored, files) = stored_files(media, true);
         let job = JobFile {
-            version: store::FORMAT_VERSION,
+            version: disk::FORMAT_VERSION,
             id: id.clone(),
-            created_ms: store::now_ms(),
+            created_ms: disk::now_ms(),
             spec: JobSpec::Mastodon(MastodonSpec {
                 instance: instance.map(str::to_owned),
                 caption: caption.to_owned(),
@@ -245,12 +245,12 @@ impl Outbox {
 
     /// E-mail forwarding via SMTP: one mail to all recipients with all attachments.
     pub fn enqueue_mail(&self, mail: MailJob) -> io::Result<JobId> {
-        let id = store::new_job_id(store::now_ms());
+        let id = disk::new_job_id(disk::now_ms());
         let (stored, files) = stored_files(&mail.attachments, false);
         let job = JobFile {
-            version: store::FORMAT_VERSION,
+            version: disk::FORMAT_VERSION,
             id: id.clone(),
-            created_ms: store::now_ms(),
+            created_ms: disk::now_ms(),
             spec: JobSpec::Mail(MailSpec {
                 from: mail.from,
                 to: mail.to,
@@ -265,11 +265,11 @@ impl Outbox {
 
     /// Shell action for one stored file (the file stays where it is stored).
     pub fn enqueue_shell(&self, instance: Option<&str>, values: ShellValues) -> io::Result<JobId> {
-        let id = store::new_job_id(store::now_ms());
+        let id = disk::new_job_id(disk::now_ms());
         let job = JobFile {
-            version: store::FORMAT_VERSION,
+            version: disk::FORMAT_VERSION,
             id: id.clone(),
-            created_ms: store::now_ms(),
+            created_ms: disk::now_ms(),
             spec: JobSpec::Shell(ShellSpec {
                 instance: instance.map(str::to_owned),
                 values,
@@ -285,7 +285,7 @@ impl Outbox {
             .iter()
             .map(|(p, n)| (p.as_path(), n.as_str()))
             .collect();
-        store::commit_job(&self.shared.root, job, &files)?;
+        disk::commit_job(&self.shared.root, job, &files)?;
         info!(
             job = %job.id,
             kind = listing::job_kind(&job.spec).as_str(),

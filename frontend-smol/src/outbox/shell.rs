@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tracing::debug;
 
 use super::ShellValues;
-use super::store::{self, ShellSpec};
+use super::disk::{self, ShellSpec};
 use super::worker::{Attempt, Failure, Stop};
 
 /// Bytes kept of the end of the command's stderr/stdout.
@@ -62,7 +62,7 @@ pub(crate) fn run(a: &Attempt<'_>, spec: &ShellSpec) -> Result<String, Stop> {
     let cfg = a.shared.settings.shell.get(&spec.instance).ok_or_else(|| {
         Failure::permanent(format!(
             "no [{}] section in the configuration",
-            store::with_instance("SHELL", spec.instance.as_deref())
+            disk::with_instance("SHELL", spec.instance.as_deref())
         ))
     })?;
     let argv: Vec<String> = cfg.cmd.iter().map(|t| fill(t, &spec.values)).collect();
@@ -74,12 +74,12 @@ pub(crate) fn run(a: &Attempt<'_>, spec: &ShellSpec) -> Result<String, Stop> {
     let run = execute(program, args, stdin, timeout, || a.stopping())
         .map_err(|e| Failure::transient(format!("cannot run {program}: {e}")))?;
     if !run.stdout.is_empty() {
-        debug!(job = %a.job.id, "{program} wrote: {}", store::excerpt(&run.stdout, 500));
+        debug!(job = %a.job.id, "{program} wrote: {}", disk::excerpt(&run.stdout, 500));
     }
     match run.status {
         Some(s) if s.success() => Ok(String::from("command exited 0")),
         Some(s) => {
-            let err = store::excerpt(&run.stderr, 500);
+            let err = disk::excerpt(&run.stderr, 500);
             Err(Failure::transient(if err.is_empty() {
                 format!("{program} {s}")
             } else {

@@ -19,7 +19,7 @@ use samsung_core::retry::Decision;
 use samsung_core::time::Instant as CoreInstant;
 use tracing::{error, info, warn};
 
-use super::store::{self, JobFile, JobProgress, JobSpec};
+use super::disk::{self, JobFile, JobProgress, JobSpec};
 use super::{OutboxSettings, lock};
 
 /// How often finished jobs past their retention are removed.
@@ -44,7 +44,7 @@ impl From<Failure> for Stop {
 
 /// A uniform random `u32` for the back-off's jitter.
 fn jitter() -> u32 {
-    store::random_u32()
+    disk::random_u32()
 }
 
 #[derive(Debug)]
@@ -121,9 +121,9 @@ impl Shared {
     }
 
     pub fn job_exists(&self, id: &str) -> bool {
-        store::is_safe_name(id)
-            && (self.root.join(store::JOBS).join(id).is_dir()
-                || self.root.join(store::DONE).join(id).is_dir())
+        disk::is_safe_name(id)
+            && (self.root.join(disk::JOBS).join(id).is_dir()
+                || self.root.join(disk::DONE).join(id).is_dir())
     }
 
     /// Makes a job due at `due_ms` (0: now) and wakes a worker.
@@ -144,10 +144,10 @@ impl Shared {
 
     /// Schedules the jobs found on disk (at open).
     pub fn load_jobs(&self) -> io::Result<()> {
-        let jobs = self.root.join(store::JOBS);
+        let jobs = self.root.join(disk::JOBS);
         let (mut queued, mut failed) = (0usize, 0usize);
-        for id in store::list_names(&jobs)? {
-            match store::load_job(&jobs.join(&id)) {
+        for id in disk::list_names(&jobs)? {
+            match disk::load_job(&jobs.join(&id)) {
                 Ok((_, st)) if st.retry.is_done() => self.move_to_done(&id),
                 Ok((_, st)) if st.retry.failed => failed += 1,
                 Ok((job, st)) => {
@@ -168,16 +168,16 @@ impl Shared {
 
     /// `jobs/<id>` → `done/<id>`, files removed (the JSON stays for the listing).
     fn move_to_done(&self, id: &str) {
-        let from = self.root.join(store::JOBS).join(id);
-        let to = self.root.join(store::DONE).join(id);
+        let from = self.root.join(disk::JOBS).join(id);
+        let to = self.root.join(disk::DONE).join(id);
         let result = (|| {
             if to.exists() {
                 fs::remove_dir_all(&to)?;
             }
             fs::rename(&from, &to)?;
-            store::sync_dir(&self.root.join(store::JOBS))?;
-            store::sync_dir(&self.root.join(store::DONE))?;
-            for name in store::list_names(&to)? {
+            disk::sync_dir(&self.root.join(disk::JOBS))?;
+            disk::sync_dir(&self.root.join(disk::DONE))?;
+            for name in disk::list_names(&to)? {
                 if name.starts_with("media-") {
                     fs::remove_file(to.join(name))?;
                 }
@@ -191,10 +191,10 @@ impl Shared {
 
     /// Removes finished jobs older than the retention time.
     pub fn prune_done(&self) {
-        let done = self.root.join(store::DONE);
-        for id in store::list_names(&done).unwrap_or_default() {
+        let done = self.root.join(disk::DONE);
+        for id in disk::list_names(&done).unwrap_or_default() {
             let dir = done.join(&id);
-            let age = fs::metadata(dir.join(store::STATE_FILE))
+            let age = fs::metadata(dir.join(disk::STATE_FILE))
                 .or_else(|_| fs::metadata(&dir))
                 .and_then(|m| m.modified())
                 .ok()
@@ -209,22 +209,22 @@ impl Shared {
 
     /// `outbox retry`: every job not finished and not running is due now, failed ones included.
     fn requeue_all(&self) -> usize {
-        let jobs = self.root.join(store::JOBS);
+        let jobs = self.root.join(disk::JOBS);
         let mut s = lock(&self.sched);
         let mut n = 0;
-        for id in store::list_names(&jobs).unwrap_or_default() {
+        for id in disk::list_names(&jobs).unwrap_or_default() {
             if s.running.contains(&id) {
                 continue;
             }
             let dir = jobs.join(&id);
-            let Ok((job, mut st)) = store::load_job(&dir) else {
+            let Ok((job, mut st)) = disk::load_job(&dir) else {
                 continue;
             };
             if st.retry.is_done() {
                 continue;
             }
             st.requeue();
-            if let Err(e) = store::save_state(&dir, &st) {
+            if let Err(e) = disk::save_state(&dir, &st) {
                 error!(job = %id, "could not re-queue: {e}");
                 continue;
             }
@@ -243,12 +243,12 @@ impl Shared {
     }
 
     fn housekeeping(self: &Arc<Self>) {
-        let marker = self.root.join(store::RETRY_MARKER);
+        let marker = self.root.join(disk::RETRY_MARKER);
         if marker.exists() && fs::remove_file(&marker).is_ok() {
             let n = self.requeue_all();
             info!("outbox retry: {n} jobs due now");
         }
-        let now = store::now_ms();
+        let now = disk::now_ms();
         let prune = {
             let mut s = lock(&self.sched);
             let due = s.next_prune_ms <= now;
@@ -264,8 +264,8 @@ impl Shared {
 
     /// One attempt at job `id`; returns when it is due again (None: done, failed or unreadable).
     fn run_one(&self, id: &str, stop: &AtomicBool) -> Option<u64> {
-        let dir = self.root.join(store::JOBS).join(id);
-        let (job, mut st) = match store::load_job(&dir) {
+        let dir = self.root.join(disk::JOBS).join(id);
+        let (job, mut st) = match disk::load_job(&dir) {
             Ok(x) => x,
             Err(e) => {
                 error!(job = %id, "unreadable job left in the outbox: {e}");
@@ -289,12 +289,12 @@ impl Shared {
             JobSpec::Shell(spec) => super::shell::run(&attempt, spec),
         };
         let target = job.target();
-        let now = store::now_ms();
+        let now = disk::now_ms();
         let due = match result {
             Ok(summary) => {
                 st.retry
                     .succeed(CoreInstant::from_millis(now), summary.clone());
-                if let Err(e) = store::save_state(&dir, &st) {
+                if let Err(e) = disk::save_state(&dir, &st) {
                     // Not marked done on disk: the next start tries again (a
                     // Mastodon job finds its statuses posted and stops there).
                     error!(job = %id, "done, but could not record it: {e}");
@@ -339,7 +339,7 @@ impl Shared {
                 }
             }
         };
-        if let Err(e) = store::save_state(&dir, &st) {
+        if let Err(e) = disk::save_state(&dir, &st) {
             error!(job = %id, "could not record the failed attempt: {e}");
         }
         due
@@ -358,7 +358,7 @@ pub(crate) struct Attempt<'a> {
 impl Attempt<'_> {
     /// Records progress durably; failing to do so ends the attempt (transiently).
     pub fn save(&self, st: &JobProgress) -> Result<(), Failure> {
-        store::save_state(self.dir, st)
+        disk::save_state(self.dir, st)
             .map_err(|e| Failure::transient(format!("cannot record progress: {e}")))
     }
 
@@ -488,7 +488,7 @@ fn worker_loop(shared: &Arc<Shared>, stop: &AtomicBool) {
         if stop.load(Ordering::SeqCst) {
             return;
         }
-        let now = store::now_ms();
+        let now = disk::now_ms();
         if s.next_housekeeping_ms <= now && !s.housekeeping {
             s.housekeeping = true;
             s.next_housekeeping_ms = now.saturating_add(rescan);

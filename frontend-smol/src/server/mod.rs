@@ -31,8 +31,9 @@ use smol::io::{AsyncReadExt, AsyncWriteExt};
 use smol::{Async, LocalExecutor, Timer};
 
 use crate::config::Config;
+use crate::durable;
 use crate::outbox::{MailJob, MediaFile, Outbox, OutboxSettings, ShellValues};
-use crate::store::{self, Store, TempFile};
+use crate::store::{Store, TempFile};
 
 mod batches;
 mod conn;
@@ -460,7 +461,7 @@ fn save_sessions(shared: &Shared) {
         (bridge.export_sessions(), bridge.sessions_revision())
     };
     let path = shared.config.session_folder.join(SESSIONS_FILE);
-    match store::write_atomic(&path, text.as_bytes()) {
+    match durable::replace(&path, text.as_bytes()) {
         Ok(()) => shared.saved_revision.store(revision, Ordering::Relaxed),
         Err(e) => tracing::error!("cannot save sessions to {}: {e}", path.display()),
     }

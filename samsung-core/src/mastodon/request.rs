@@ -136,7 +136,6 @@ fn push_header_value(out: &mut String, v: &str) {
     out.extend(v.trim().chars().filter(|c| !c.is_control()));
 }
 
-
 /// Request line and `Host`, without the final blank line.
 fn request_line(method: &str, ep: &Endpoint<'_>, path: &str) -> String {
     let mut h = String::with_capacity(256);

@@ -83,8 +83,8 @@ fn batch_bookkeeping_and_crash_recovery() {
     assert!(dir.join("batches/feedfeedfeedfeed").exists());
     let id = outbox.finish_batch("feedfeedfeedfeed").unwrap().unwrap();
     assert_eq!(id.as_str(), "20260101T000000.000Z-00000001");
-    let (job, _) = store::load_job(&dir.join("jobs").join(id.as_str())).unwrap();
-    let store::JobSpec::Mastodon(spec) = job.spec else {
+    let (job, _) = disk::load_job(&dir.join("jobs").join(id.as_str())).unwrap();
+    let disk::JobSpec::Mastodon(spec) = job.spec else {
         panic!("{job:?}")
     };
     assert_eq!(spec.instance.as_deref(), Some("work"));
@@ -315,8 +315,8 @@ fn list_and_retry_on_an_outbox_without_daemon() {
     assert_eq!(listed[0].kind, JobKind::Shell);
     assert_eq!(listed[0].detail, "file /up/x.jpg");
     assert_eq!(Outbox::retry_now(&dir).unwrap(), 1);
-    assert!(dir.join(store::RETRY_MARKER).exists());
-    let table = Outbox::render_list(&listed, store::now_ms());
+    assert!(dir.join(disk::RETRY_MARKER).exists());
+    let table = Outbox::render_list(&listed, disk::now_ms());
     assert!(
         table.starts_with(a.as_str()) && table.contains("queued"),
         "{table}"

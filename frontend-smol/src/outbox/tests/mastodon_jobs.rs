@@ -77,7 +77,7 @@ fn batch_of_two_photos_is_one_status_with_alt_texts() {
     );
     assert!(!dir.join("batches/00c0ffee00c0ffee").exists());
     assert_eq!(
-        store::list_names(&dir.join("done").join(id.as_str())).unwrap(),
+        disk::list_names(&dir.join("done").join(id.as_str())).unwrap(),
         ["job.json", "state.json"],
         "a finished job keeps its JSON only"
     );
@@ -213,8 +213,8 @@ fn restart_resumes_without_uploading_again_or_posting_twice() {
     let workers = outbox.start();
     let t0 = Instant::now();
     loop {
-        let st: store::JobProgress =
-            store::read_json(&dir.join("jobs").join(id.as_str()).join("state.json")).unwrap();
+        let st: disk::JobProgress =
+            disk::read_json(&dir.join("jobs").join(id.as_str()).join("state.json")).unwrap();
         if st.retry.attempts >= 2 {
             assert!(
                 st.mastodon
@@ -275,7 +275,7 @@ fn queued_jobs_survive_a_restart_and_debris_is_dropped() {
     fs::write(dir.join("tmp/20260101T000000.000Z-deadbeef/media-0"), b"x").unwrap();
 
     let outbox = Outbox::open(&dir, with_mastodon(&m, &m.token)).unwrap();
-    assert!(store::list_names(&dir.join("tmp")).unwrap().is_empty());
+    assert!(disk::list_names(&dir.join("tmp")).unwrap().is_empty());
     assert_eq!(Outbox::list(&dir).unwrap().len(), 1);
     let workers = outbox.start();
     wait_state(&dir, &id, JobState::Done);
@@ -361,7 +361,7 @@ fn unauthorized_is_a_permanent_failure_until_retry() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(job(&dir, &id).attempts, 1, "not retried by itself");
     assert!(m.statuses().is_empty());
-    let table = Outbox::render_list(&Outbox::list(&dir).unwrap(), store::now_ms());
+    let table = Outbox::render_list(&Outbox::list(&dir).unwrap(), disk::now_ms());
     assert!(
         table.contains("failed") && table.contains("HTTP 401"),
         "{table}"

@@ -74,7 +74,7 @@ impl TempDir {
             "sb-outbox-{tag}-{}-{}-{:08x}",
             std::process::id(),
             N.fetch_add(1, Ordering::Relaxed),
-            store::random_u32()
+            disk::random_u32()
         ));
         fs::create_dir_all(&p).unwrap();
         TempDir(p)
@@ -247,7 +247,7 @@ impl Mastodon {
             let work = std::env::temp_dir().join(format!(
                 "sb-outbox-shared-mastodon-{}-{:08x}",
                 std::process::id(),
-                store::random_u32()
+                disk::random_u32()
             ));
             fs::create_dir_all(&work).unwrap();
             let accounts: Vec<String> = (0..SHARED_ACCOUNTS).map(|i| format!("user{i}")).collect();

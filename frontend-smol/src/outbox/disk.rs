@@ -13,8 +13,8 @@
 //! ```
 
 use std::fs::{self, File};
-use std::io::{self, Write as _};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -259,27 +259,7 @@ pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> io::Result
     })
 }
 
-/// Makes a directory's entries (creations, renames, removals) durable.
-pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-/// Writes a new file and fsyncs it (not its directory).
-pub(crate) fn write_synced(path: &Path, data: &[u8]) -> io::Result<()> {
-    let mut f = File::create(path)?;
-    f.write_all(data)?;
-    f.sync_all()
-}
-
-/// Replaces `path` atomically: temp file, fsync, rename, fsync of the directory.
-pub(crate) fn replace_durable(path: &Path, data: &[u8]) -> io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    write_synced(&tmp, data)?;
-    fs::rename(&tmp, path)?;
-    sync_dir(path.parent().unwrap_or(Path::new(".")))
-}
+pub(crate) use crate::durable::{replace as replace_durable, sync_dir, write_synced};
 
 /// Puts `src` at `dst` (same file system: a hard link; otherwise a copy) and fsyncs it.
 pub(crate) fn link_or_copy(src: &Path, dst: &Path) -> io::Result<()> {
