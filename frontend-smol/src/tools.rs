@@ -19,8 +19,14 @@ use crate::config::{self, Config, TokenFile};
 pub const APP_NAME: &str = "samsung-bridge";
 /// Out-of-band redirect: the server shows the code instead of redirecting.
 pub const OOB: &str = "urn:ietf:wg:oauth:2.0:oob";
-/// What posting needs: statuses and media uploads, nothing else.
-pub const SCOPES: &str = "write:statuses write:media";
+/// What posting needs: statuses and media uploads.
+pub const POST_SCOPES: &str = "write:statuses write:media";
+/// What the login asks for: posting, plus reading the own account and its
+/// statuses, so that a post whose answer was lost is looked up instead of
+/// posted again (servers that ignore `Idempotency-Key`, or answer a repeated
+/// one with 500). Without the read scopes the outbox still works; it relies
+/// on `Idempotency-Key` alone.
+pub const SCOPES: &str = "write:statuses write:media read:accounts read:statuses";
 /// Time allowed for each request to the Mastodon server.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longest server error text repeated in a message.
@@ -133,7 +139,7 @@ pub fn mastodon_login(
         ));
     }
     if let Some(granted) = token.get("scope").and_then(|s| s.as_str()) {
-        let missing: Vec<&str> = SCOPES
+        let missing: Vec<&str> = POST_SCOPES
             .split(' ')
             .filter(|s| !granted.split([' ', '+']).any(|g| g == *s || g == "write"))
             .collect();
