@@ -52,7 +52,7 @@ pub struct Secret<T>(T);
 impl<T> Secret<T> {
     /// Wraps a value.
     pub const fn new(v: T) -> Self {
-        Secret(v)
+        Self(v)
     }
 
     /// Gives access to the value; every call site is a place the secret can leak, so keep them few.
@@ -68,7 +68,7 @@ impl<T> Secret<T> {
 
 impl<T> From<T> for Secret<T> {
     fn from(v: T) -> Self {
-        Secret(v)
+        Self(v)
     }
 }
 

@@ -42,11 +42,11 @@ pub enum CheckHost {
 
 impl CheckHost {
     /// Recognises a (lowercased, port-less) `Host` as a check host.
-    pub fn from_host(host: &str) -> Option<CheckHost> {
+    pub fn from_host(host: &str) -> Option<Self> {
         match host {
-            "gld.samsungosp.com" => Some(CheckHost::Gld),
-            "www.yahoo.co.kr" | "yahoo.co.kr" => Some(CheckHost::Yahoo),
-            "www.msn.com" | "msn.com" => Some(CheckHost::Msn),
+            "gld.samsungosp.com" => Some(Self::Gld),
+            "www.yahoo.co.kr" | "yahoo.co.kr" => Some(Self::Yahoo),
+            "www.msn.com" | "msn.com" => Some(Self::Msn),
             _ => None,
         }
     }

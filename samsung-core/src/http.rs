@@ -43,11 +43,11 @@ impl Method {
     /// The method token (`OTHER` for unrecognised ones).
     pub const fn as_str(self) -> &'static str {
         match self {
-            Method::Get => "GET",
-            Method::Head => "HEAD",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Other => "OTHER",
+            Self::Get => "GET",
+            Self::Head => "HEAD",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Other => "OTHER",
         }
     }
 }
@@ -65,8 +65,8 @@ impl Version {
     /// The version token as sent on the wire.
     pub const fn as_str(self) -> &'static str {
         match self {
-            Version::Http10 => "HTTP/1.0",
-            Version::Http11 => "HTTP/1.1",
+            Self::Http10 => "HTTP/1.0",
+            Self::Http11 => "HTTP/1.1",
         }
     }
 }
@@ -123,10 +123,10 @@ impl HttpError {
     /// The status code to answer with.
     pub const fn status(self) -> u16 {
         match self {
-            HttpError::HeadTooLarge => 431,
-            HttpError::Malformed | HttpError::BadTarget | HttpError::BadContentLength => 400,
-            HttpError::LengthRequired => 411,
-            HttpError::BufferTooSmall => 500,
+            Self::HeadTooLarge => 431,
+            Self::Malformed | Self::BadTarget | Self::BadContentLength => 400,
+            Self::LengthRequired => 411,
+            Self::BufferTooSmall => 500,
         }
     }
 }
@@ -344,7 +344,7 @@ pub const TEXT_HTML: &str = "text/html; charset=utf-8";
 impl OwnedResponse {
     /// A `text/html` reply (the reference's content type for its XML answers).
     pub fn html(status: u16, body: impl Into<Vec<u8>>) -> Self {
-        OwnedResponse {
+        Self {
             status,
             content_type: Some(TEXT_HTML),
             headers: Vec::new(),
@@ -363,7 +363,7 @@ impl OwnedResponse {
             body,
             "<Response ErrCode=\"{status}\" ErrSubCode=\"0\" /><!-- {reason} -->"
         );
-        OwnedResponse::html(status, body)
+        Self::html(status, body)
     }
 
     /// Renders the reply for a request of `version` into `out`.

@@ -97,6 +97,9 @@
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// quinn-proto's choices: the public API is what `lib.rs` exports, nothing
+// leaks from a private module by accident; `Self` where the type repeats.
+#![warn(unreachable_pub, clippy::use_self)]
 
 extern crate alloc;
 #[cfg(any(test, feature = "std"))]

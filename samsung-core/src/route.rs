@@ -48,11 +48,11 @@ impl ActionKind {
     /// The configuration spelling (`mail`, not `email`).
     pub const fn as_str(self) -> &'static str {
         match self {
-            ActionKind::Store => "store",
-            ActionKind::Mail => "mail",
-            ActionKind::Mastodon => "mastodon",
-            ActionKind::Shell => "shell",
-            ActionKind::Drop => "drop",
+            Self::Store => "store",
+            Self::Mail => "mail",
+            Self::Mastodon => "mastodon",
+            Self::Shell => "shell",
+            Self::Drop => "drop",
         }
     }
 
@@ -84,14 +84,14 @@ pub struct Action {
 impl Action {
     /// An action without instance.
     pub const fn new(kind: ActionKind) -> Self {
-        Action {
+        Self {
             kind,
             instance: None,
         }
     }
 
     /// Parses a configuration value: `store`, `mail`, `mastodon.friends`, …
-    pub fn parse(s: &str) -> Result<Action, RouteError> {
+    pub fn parse(s: &str) -> Result<Self, RouteError> {
         let mut parts = s.splitn(3, '.');
         let kind = parts.next().unwrap_or_default();
         let instance = parts.next();
@@ -104,7 +104,7 @@ impl Action {
             Some(i) if valid_instance(i) => Some(String::from(i)),
             Some(_) => return Err(RouteError::BadInstance),
         };
-        Ok(Action { kind, instance })
+        Ok(Self { kind, instance })
     }
 }
 
@@ -141,7 +141,7 @@ impl Default for Routes {
     /// Everything `store`: the embedded default, and e-mail without a
     /// `MAIL_SERVER` (with one, the configuration makes e-mail `mail`).
     fn default() -> Self {
-        Routes::new(
+        Self::new(
             Action::new(ActionKind::Store),
             Action::new(ActionKind::Store),
         )
@@ -151,7 +151,7 @@ impl Default for Routes {
 impl Routes {
     /// An empty table with the given defaults (reference: social `store`, e-mail `mail`).
     pub fn new(default_social: Action, default_email: Action) -> Self {
-        Routes {
+        Self {
             entries: Vec::new(),
             default_social,
             default_email,

@@ -25,14 +25,14 @@ impl Instant {
         self.0
     }
     /// Time elapsed from `earlier` to `self`, zero if `earlier` is later.
-    pub const fn saturating_since(self, earlier: Instant) -> Duration {
+    pub const fn saturating_since(self, earlier: Self) -> Duration {
         Duration(self.0.saturating_sub(earlier.0))
     }
 }
 
 impl Duration {
     /// No time at all.
-    pub const ZERO: Duration = Duration(0);
+    pub const ZERO: Self = Self(0);
     /// A duration of `ms` milliseconds.
     pub const fn from_millis(ms: u64) -> Self {
         Self(ms)
@@ -56,20 +56,20 @@ impl From<core::time::Duration> for Duration {
 
 impl From<Duration> for core::time::Duration {
     fn from(d: Duration) -> Self {
-        core::time::Duration::from_millis(d.0)
+        Self::from_millis(d.0)
     }
 }
 
 impl Add<Duration> for Instant {
-    type Output = Instant;
-    fn add(self, rhs: Duration) -> Instant {
-        Instant(self.0.saturating_add(rhs.0))
+    type Output = Self;
+    fn add(self, rhs: Duration) -> Self {
+        Self(self.0.saturating_add(rhs.0))
     }
 }
 
-impl Sub<Instant> for Instant {
+impl Sub<Self> for Instant {
     type Output = Duration;
-    fn sub(self, rhs: Instant) -> Duration {
+    fn sub(self, rhs: Self) -> Duration {
         self.saturating_since(rhs)
     }
 }

@@ -41,7 +41,7 @@ impl Uses {
                 "e-mail recipients without an [ACTIONS] entry are mailed because MAIL_SERVER is set",
             ),
         });
-        Uses(uses)
+        Self(uses)
     }
 
     /// `needed by …` when an action uses the instance.

@@ -33,19 +33,19 @@ impl Feature {
     /// What it is, for messages.
     pub const fn description(self) -> &'static str {
         match self {
-            Feature::Mail => "forward e-mail",
-            Feature::Mastodon => "post to Mastodon",
-            Feature::Shell => "run shell commands",
-            Feature::Dns => "answer DNS queries",
-            Feature::Downloads => "serve downloads",
+            Self::Mail => "forward e-mail",
+            Self::Mastodon => "post to Mastodon",
+            Self::Shell => "run shell commands",
+            Self::Dns => "answer DNS queries",
+            Self::Downloads => "serve downloads",
         }
     }
 
-    fn of(kind: ActionKind) -> Option<Feature> {
+    fn of(kind: ActionKind) -> Option<Self> {
         match kind {
-            ActionKind::Mail => Some(Feature::Mail),
-            ActionKind::Mastodon => Some(Feature::Mastodon),
-            ActionKind::Shell => Some(Feature::Shell),
+            ActionKind::Mail => Some(Self::Mail),
+            ActionKind::Mastodon => Some(Self::Mastodon),
+            ActionKind::Shell => Some(Self::Shell),
             ActionKind::Store | ActionKind::Drop => None,
         }
     }

@@ -49,7 +49,7 @@ pub(super) struct Instances<R> {
 
 impl<R: Instance> Default for Instances<R> {
     fn default() -> Self {
-        Instances {
+        Self {
             defaults: R::default(),
             named: BTreeMap::new(),
         }
@@ -77,7 +77,7 @@ impl<R: Instance> Instances<R> {
             inner.finish(w);
         }
         sec.finish(w);
-        Ok(Instances { defaults, named })
+        Ok(Self { defaults, named })
     }
 
     /// Every usable instance. One that an action uses must be usable; one

@@ -44,7 +44,7 @@ impl Default for LimitsConfig {
     /// 1 h), 256 connections, 10 s grace.
     fn default() -> Self {
         let core = Limits::default();
-        LimitsConfig {
+        Self {
             max_upload: core.max_upload,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             header_timeout: core.head_timeout,

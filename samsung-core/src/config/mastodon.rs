@@ -52,7 +52,7 @@ const KEYS: [&str; 4] = ["BASE_URL", "TOKEN", "POSTSCRIPT", "VISIBILITY"];
 
 impl MastodonRaw {
     /// Reads `BASE_URL`, `TOKEN`, … (`prefix` is `MASTODON_` for the old top-level keys).
-    fn read_prefixed(sec: &mut Section<'_>, prefix: &str) -> Result<MastodonRaw, ConfigError> {
+    fn read_prefixed(sec: &mut Section<'_>, prefix: &str) -> Result<Self, ConfigError> {
         let [url_key, token_key, postscript_key, visibility_key] =
             KEYS.map(|k| format!("{prefix}{k}"));
         let base_url = match sec.nonempty(&url_key)? {
@@ -81,7 +81,7 @@ impl MastodonRaw {
                 )
             })?)),
         };
-        Ok(MastodonRaw {
+        Ok(Self {
             base_url,
             token,
             postscript,
@@ -90,7 +90,7 @@ impl MastodonRaw {
     }
 
     /// Which keys both have, by their `[MASTODON]` names.
-    fn both_set(&self, other: &MastodonRaw) -> [(&'static str, bool); 4] {
+    fn both_set(&self, other: &Self) -> [(&'static str, bool); 4] {
         [
             (KEYS[0], self.base_url.is_some() && other.base_url.is_some()),
             (KEYS[1], self.token.is_some() && other.token.is_some()),
@@ -149,11 +149,11 @@ impl Instance for MastodonRaw {
     const KIND: ActionKind = ActionKind::Mastodon;
 
     fn read(sec: &mut Section<'_>) -> Result<Self, ConfigError> {
-        MastodonRaw::read_prefixed(sec, "")
+        Self::read_prefixed(sec, "")
     }
 
-    fn over(&self, defaults: &MastodonRaw) -> MastodonRaw {
-        MastodonRaw {
+    fn over(&self, defaults: &Self) -> Self {
+        Self {
             base_url: self.base_url.clone().or_else(|| defaults.base_url.clone()),
             token: self.token.clone().or_else(|| defaults.token.clone()),
             postscript: self
@@ -182,7 +182,7 @@ impl Instance for MastodonRaw {
             token,
             file: token_file,
             file_url,
-        } = MastodonRaw::token(token_value, token_key, files)?;
+        } = Self::token(token_value, token_key, files)?;
         // A token file names its server. A BASE_URL set where the TOKEN is
         // (or closer to the instance) must agree with it; one inherited from
         // a less specific place gives way to the file.

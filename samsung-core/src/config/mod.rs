@@ -98,7 +98,7 @@ pub struct ConfigError {
 impl ConfigError {
     /// An error of `key`.
     pub fn new(key: impl Into<String>, reason: impl Into<String>) -> Self {
-        ConfigError {
+        Self {
             key: Some(key.into()),
             reason: reason.into(),
         }
@@ -202,8 +202,8 @@ impl Config {
     /// SESSION_FOLDER ./state/sessions, OUTBOX ./state/outbox, accept any
     /// camera, store everything ([`Routes::default`]), forward nothing, no
     /// DNS listener, [`LimitsConfig::default`].
-    pub fn embedded_default() -> Config {
-        Config {
+    pub fn embedded_default() -> Self {
+        Self {
             listen: DEFAULT_LISTEN,
             upload_folder: String::from(DEFAULT_UPLOAD_FOLDER),
             session_folder: String::from(DEFAULT_SESSION_FOLDER),

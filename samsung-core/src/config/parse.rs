@@ -40,7 +40,7 @@ impl Parsed {
 
     /// The configuration, with a warning for every key nobody claimed.
     pub fn finish(self) -> Config {
-        let Parsed {
+        let Self {
             mut config,
             unclaimed,
             unknown_at,
@@ -64,7 +64,7 @@ impl Config {
             reason: e.to_string(),
         })?;
         let mut w = Vec::new();
-        let mut c = Config::embedded_default();
+        let mut c = Self::embedded_default();
         let mut top = Section::new(String::new(), &root);
         read_top(&mut top, &mut c, &mut w)?;
         c.mail = mail::read(&mut top, &mut w)?;

@@ -43,14 +43,14 @@ impl Instance for ShellRaw {
     const KIND: ActionKind = ActionKind::Shell;
 
     fn read(sec: &mut Section<'_>) -> Result<Self, ConfigError> {
-        Ok(ShellRaw {
+        Ok(Self {
             cmd: sec.string_list("CMD")?,
             stdin: sec.string("STDIN")?,
         })
     }
 
-    fn over(&self, defaults: &ShellRaw) -> ShellRaw {
-        ShellRaw {
+    fn over(&self, defaults: &Self) -> Self {
+        Self {
             cmd: self.cmd.clone().or_else(|| defaults.cmd.clone()),
             stdin: self.stdin.clone().or_else(|| defaults.stdin.clone()),
         }
@@ -79,7 +79,7 @@ impl Instance for ShellRaw {
 
     fn check(
         s: &ShellConfig,
-        own: &ShellRaw,
+        own: &Self,
         section: &str,
         files: &mut dyn Files,
         w: &mut Vec<String>,

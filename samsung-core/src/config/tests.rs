@@ -25,7 +25,7 @@ pub(super) struct MemFiles(BTreeMap<String, String>);
 
 impl MemFiles {
     fn with(files: &[(&str, &str)]) -> Self {
-        MemFiles(
+        Self(
             files
                 .iter()
                 .map(|(p, t)| (String::from(*p), String::from(*t)))

@@ -72,7 +72,7 @@ pub enum UrlError {
 
 impl TokenFile {
     /// Parses a token file.
-    pub fn parse(text: &str) -> Result<TokenFile, TokenFileError> {
+    pub fn parse(text: &str) -> Result<Self, TokenFileError> {
         let mut lines = text.lines().map(str::trim);
         let token = lines.next().unwrap_or_default();
         if token.is_empty() {
@@ -98,7 +98,7 @@ impl TokenFile {
             .next()
             .filter(|l| !l.is_empty())
             .map(|l| Secret::new(String::from(l)));
-        Ok(TokenFile {
+        Ok(Self {
             token: Secret::new(String::from(token)),
             base_url,
             client_id,

@@ -31,7 +31,7 @@ pub enum Value {
     /// An offset or local date-time, date or time, as written.
     Datetime(String),
     /// An array.
-    Array(Vec<Value>),
+    Array(Vec<Self>),
     /// A table: a `[header]` section, a dotted key's parent or an inline table.
     Table(Table),
 }
@@ -39,13 +39,13 @@ pub enum Value {
 impl fmt::Debug for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Value::String(s) => write!(f, "String(<{} chars>)", s.chars().count()),
-            Value::Integer(i) => write!(f, "Integer({i})"),
-            Value::Float(x) => write!(f, "Float({x:?})"),
-            Value::Boolean(b) => write!(f, "Boolean({b})"),
-            Value::Datetime(d) => write!(f, "Datetime({d})"),
-            Value::Array(a) => f.debug_list().entries(a).finish(),
-            Value::Table(t) => t.fmt(f),
+            Self::String(s) => write!(f, "String(<{} chars>)", s.chars().count()),
+            Self::Integer(i) => write!(f, "Integer({i})"),
+            Self::Float(x) => write!(f, "Float({x:?})"),
+            Self::Boolean(b) => write!(f, "Boolean({b})"),
+            Self::Datetime(d) => write!(f, "Datetime({d})"),
+            Self::Array(a) => f.debug_list().entries(a).finish(),
+            Self::Table(t) => t.fmt(f),
         }
     }
 }
@@ -66,7 +66,7 @@ impl fmt::Debug for Table {
 
 impl Table {
     /// Parses a TOML document.
-    pub fn parse(text: &str) -> Result<Table, TomlError> {
+    pub fn parse(text: &str) -> Result<Self, TomlError> {
         build::document(text)
     }
 
@@ -117,7 +117,7 @@ impl Table {
 
 impl FromIterator<(String, Value)> for Table {
     fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
-        let mut t = Table::default();
+        let mut t = Self::default();
         for (k, v) in iter {
             t.insert(k, v);
         }
@@ -143,7 +143,7 @@ pub struct TomlError {
 impl TomlError {
     fn new(text: &str, offset: usize, reason: String) -> Self {
         let (line, column) = line_col(text, offset);
-        TomlError {
+        Self {
             offset,
             line,
             column,

@@ -143,10 +143,10 @@ enum PartSignal {
 impl From<MultipartEvent<'_>> for PartSignal {
     fn from(ev: MultipartEvent<'_>) -> Self {
         match ev {
-            MultipartEvent::PartStart(head) => PartSignal::Start(head),
-            MultipartEvent::PartEnd => PartSignal::End,
+            MultipartEvent::PartStart(head) => Self::Start(head),
+            MultipartEvent::PartEnd => Self::End,
             // Data is handled before conversion; End and stray data end parts.
-            MultipartEvent::End | MultipartEvent::Data(_) => PartSignal::Finished,
+            MultipartEvent::End | MultipartEvent::Data(_) => Self::Finished,
         }
     }
 }

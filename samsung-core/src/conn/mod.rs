@@ -195,7 +195,7 @@ pub struct Connection {
 impl Connection {
     /// A new connection from `client`, accepted at `now`.
     pub fn new(client: ClientAddr, now: Instant) -> Self {
-        Connection {
+        Self {
             client,
             started: now,
             last_input: now,

@@ -51,21 +51,21 @@ impl RequestKind {
     /// A short name for log lines.
     pub const fn as_str(self) -> &'static str {
         match self {
-            RequestKind::Hotspot(CheckHost::Gld) => "hotspot-gld",
-            RequestKind::Hotspot(CheckHost::Yahoo) => "hotspot-yahoo",
-            RequestKind::Hotspot(CheckHost::Msn) => "hotspot-msn",
-            RequestKind::Landing => "landing",
-            RequestKind::Time => "time",
-            RequestKind::ServiceList => "service-list",
-            RequestKind::AllShare => "allshare-login",
-            RequestKind::Email => "email",
-            RequestKind::EmailPage => "email-page",
-            RequestKind::Auth => "auth",
-            RequestKind::Photo => "photo",
-            RequestKind::Video => "video",
-            RequestKind::Upload => "upload",
-            RequestKind::Download => "download",
-            RequestKind::Unknown => "unknown",
+            Self::Hotspot(CheckHost::Gld) => "hotspot-gld",
+            Self::Hotspot(CheckHost::Yahoo) => "hotspot-yahoo",
+            Self::Hotspot(CheckHost::Msn) => "hotspot-msn",
+            Self::Landing => "landing",
+            Self::Time => "time",
+            Self::ServiceList => "service-list",
+            Self::AllShare => "allshare-login",
+            Self::Email => "email",
+            Self::EmailPage => "email-page",
+            Self::Auth => "auth",
+            Self::Photo => "photo",
+            Self::Video => "video",
+            Self::Upload => "upload",
+            Self::Download => "download",
+            Self::Unknown => "unknown",
         }
     }
 }

@@ -122,7 +122,7 @@ pub enum DeliveryWarning {
 impl fmt::Display for DeliveryWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DeliveryWarning::MailOnSocialSite { site } => write!(
+            Self::MailOnSocialSite { site } => write!(
                 f,
                 "action mail for site {site}: the social API has no recipient; stored only"
             ),

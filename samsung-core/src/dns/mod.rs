@@ -128,11 +128,11 @@ impl Rcode {
     /// The 4-bit wire value.
     pub const fn to_u8(self) -> u8 {
         match self {
-            Rcode::NoError => 0,
-            Rcode::FormErr => 1,
-            Rcode::NxDomain => 3,
-            Rcode::NotImp => 4,
-            Rcode::Refused => 5,
+            Self::NoError => 0,
+            Self::FormErr => 1,
+            Self::NxDomain => 3,
+            Self::NotImp => 4,
+            Self::Refused => 5,
         }
     }
 }

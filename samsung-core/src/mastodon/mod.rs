@@ -148,24 +148,19 @@ pub enum Visibility {
 
 impl Visibility {
     /// Parses the API/config spelling (`public`, `unlisted`, `private`, `direct`), ignoring ASCII case.
-    pub fn parse(s: &str) -> Option<Visibility> {
-        [
-            Visibility::Public,
-            Visibility::Unlisted,
-            Visibility::Private,
-            Visibility::Direct,
-        ]
-        .into_iter()
-        .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Public, Self::Unlisted, Self::Private, Self::Direct]
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
     }
 
     /// The API spelling.
     pub const fn as_str(self) -> &'static str {
         match self {
-            Visibility::Public => "public",
-            Visibility::Unlisted => "unlisted",
-            Visibility::Private => "private",
-            Visibility::Direct => "direct",
+            Self::Public => "public",
+            Self::Unlisted => "unlisted",
+            Self::Private => "private",
+            Self::Direct => "direct",
         }
     }
 }

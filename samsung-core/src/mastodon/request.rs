@@ -284,7 +284,7 @@ impl MediaUpload {
             media_type(content_type)
         );
         let suffix = format!("\r\n--{boundary}--\r\n").into_bytes();
-        MediaUpload {
+        Self {
             boundary,
             prefix: p.into_bytes(),
             suffix,

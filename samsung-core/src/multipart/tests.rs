@@ -60,7 +60,7 @@ struct Body {
 
 impl Body {
     fn new(eol: &'static str) -> Self {
-        Body {
+        Self {
             eol,
             boundary: B,
             out: Vec::new(),

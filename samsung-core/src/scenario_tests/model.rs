@@ -7,7 +7,7 @@ use crate::sns::BatchRef;
 use alloc::vec::Vec;
 
 #[derive(Debug, Clone)]
-pub enum Op {
+pub(super) enum Op {
     Login,
     Announce {
         session: usize,
@@ -27,7 +27,7 @@ pub enum Op {
     },
 }
 
-pub fn op() -> impl Strategy<Value = Op> {
+pub(super) fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         1 => Just(Op::Login),
         4 => (0usize..3, 0u8..4, 0u8..4).prop_map(|(session, file, caption)| Op::Announce { session, file, caption }),
@@ -38,10 +38,10 @@ pub fn op() -> impl Strategy<Value = Op> {
 }
 
 /// Expected batch position of an upload: index, expected, last, alt.
-pub type Position = (usize, Option<usize>, bool, Option<String>);
+pub(super) type Position = (usize, Option<usize>, bool, Option<String>);
 
 /// Captions: with and without the `~` convention.
-pub const CAPTIONS: [&str; 4] = ["A~a1~a2", "B~b1", "C", "A~a1~a2"];
+pub(super) const CAPTIONS: [&str; 4] = ["A~a1~a2", "B~b1", "C", "A~a1~a2"];
 
 #[derive(Debug, Clone)]
 struct MBatch {
@@ -64,7 +64,7 @@ struct MSession {
 }
 
 #[derive(Debug, Default)]
-pub struct Model {
+pub(super) struct Model {
     sessions: Vec<MSession>,
     now: u64,
     next_seq: usize,
@@ -104,7 +104,7 @@ impl Model {
         }
     }
 
-    pub fn login(&mut self, key: String) {
+    pub(super) fn login(&mut self, key: String) {
         self.expire();
         self.sessions.push(MSession {
             key,
@@ -116,11 +116,11 @@ impl Model {
         });
     }
 
-    pub fn key(&self, i: usize) -> Option<&str> {
+    pub(super) fn key(&self, i: usize) -> Option<&str> {
         self.sessions.get(i).map(|s| s.key.as_str())
     }
 
-    pub fn announce(&mut self, i: usize, file: &str, caption: usize) -> u16 {
+    pub(super) fn announce(&mut self, i: usize, file: &str, caption: usize) -> u16 {
         let now = self.now;
         let Some(s) = self.sessions.get_mut(i).filter(|s| s.alive) else {
             return 401;
@@ -178,7 +178,7 @@ impl Model {
     }
 
     /// Returns (status, expected batch position if an upload started).
-    pub fn put(&mut self, i: usize, file: &str, ok: bool) -> (u16, Option<Position>) {
+    pub(super) fn put(&mut self, i: usize, file: &str, ok: bool) -> (u16, Option<Position>) {
         let now = self.now;
         let Some(s) = self.sessions.get_mut(i).filter(|s| s.alive) else {
             return (401, None);
@@ -213,7 +213,7 @@ impl Model {
         (if ok { 200 } else { 500 }, Some(pos))
     }
 
-    pub fn logout(&mut self, i: usize) {
+    pub(super) fn logout(&mut self, i: usize) {
         if let Some(s) = self.sessions.get_mut(i).filter(|s| s.alive) {
             s.alive = false;
             let b = s.batch.take();
@@ -221,13 +221,13 @@ impl Model {
         }
     }
 
-    pub fn wait(&mut self, secs: u64) {
+    pub(super) fn wait(&mut self, secs: u64) {
         self.now += secs * 1000 / 1000;
         self.expire();
     }
 }
 
-pub fn check_batch(got: &BatchRef, want: &Position) -> bool {
+pub(super) fn check_batch(got: &BatchRef, want: &Position) -> bool {
     got.index == want.0 && got.expected == want.1 && got.last == want.2 && got.alt == want.3
 }
 

@@ -23,7 +23,7 @@ impl core::fmt::Debug for KeyGen {
 impl KeyGen {
     /// A generator seeded with 32 bytes from the OS or hardware RNG.
     pub(super) fn new(seed: [u8; 32]) -> Self {
-        KeyGen {
+        Self {
             key: seed,
             counter: 0,
         }

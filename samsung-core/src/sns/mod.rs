@@ -91,7 +91,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
+        Self {
             max_upload: 4 * 1024 * 1024 * 1024,
             max_xml: 64 * 1024,
             max_sessions: 1024,
@@ -132,7 +132,7 @@ pub struct BridgeConfig {
 impl Default for BridgeConfig {
     /// The embedded default: accept any camera, store everything.
     fn default() -> Self {
-        BridgeConfig {
+        Self {
             senders: None,
             passwords: Vec::new(),
             secret: Secret::new(Vec::new()),
@@ -258,7 +258,7 @@ impl Bridge {
     /// A bridge with `config`, its random keys derived from `seed` (32 bytes
     /// from the OS or hardware RNG).
     pub fn new(config: BridgeConfig, seed: [u8; 32]) -> Self {
-        Bridge {
+        Self {
             config,
             sessions: Vec::new(),
             hotspot: crate::hotspot::HotspotState::new(),

@@ -75,7 +75,7 @@ pub struct Sim {
 
 impl Sim {
     pub fn new(config: BridgeConfig) -> Self {
-        Sim {
+        Self {
             bridge: Bridge::new(config, [42; 32]),
             now: Instant::from_millis(1_735_689_600_000),
             client: ClientAddr::from_ipv4([10, 42, 0, 2]),
@@ -276,8 +276,8 @@ pub enum OwnedEvent {
 impl From<Event<'_>> for OwnedEvent {
     fn from(ev: Event<'_>) -> Self {
         match ev.into_owned() {
-            Ok(ev) => OwnedEvent::Event(ev),
-            Err((transfer, data)) => OwnedEvent::Data(transfer, data.to_vec()),
+            Ok(ev) => Self::Event(ev),
+            Err((transfer, data)) => Self::Data(transfer, data.to_vec()),
         }
     }
 }

@@ -940,7 +940,7 @@ impl Elem {
     }
 
     /// Every element in document order.
-    fn preorder<'s>(&'s self, out: &mut Vec<&'s Elem>) {
+    fn preorder<'s>(&'s self, out: &mut Vec<&'s Self>) {
         out.push(self);
         for c in &self.children {
             if let Node::Elem(e) = c {

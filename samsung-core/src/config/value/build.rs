@@ -384,7 +384,7 @@ enum Slot {
 
 impl Open {
     fn implicit(dotted: bool) -> Self {
-        Open {
+        Self {
             entries: Vec::new(),
             implicit: true,
             dotted,
@@ -402,7 +402,7 @@ impl Open {
             None => {
                 self.entries.push(Entry {
                     key: key.clone(),
-                    slot: Slot::Table(Open::implicit(dotted)),
+                    slot: Slot::Table(Self::implicit(dotted)),
                 });
                 self.entries.len() - 1
             }
