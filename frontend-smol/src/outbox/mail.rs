@@ -7,7 +7,7 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, Message, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{SmtpTransport, Transport as _};
-use samsung_core::retry::{FailureKind, smtp_reply_kind};
+use samsung_core::retry::smtp_failure_kind;
 use tracing::warn;
 
 use super::disk::{self, MailSpec};
@@ -25,22 +25,8 @@ pub(crate) fn run(a: &Attempt<'_>, spec: &MailSpec) -> Result<String, Stop> {
     let (message, recipients) = build_message(a, spec, cfg)?;
     let transport = transport(cfg, a.shared.settings.smtp_timeout)?;
     transport.send(&message).map_err(|e| {
-        let reason = format!("SMTP {}:{}: {e}", cfg.server, cfg.port);
-        // Errors on our side will not go away by themselves; for the
-        // server's replies the core knows which do.
-        let kind = if e.is_client() {
-            FailureKind::Permanent
-        } else if let Some(code) = e.status() {
-            smtp_reply_kind(u16::from(code))
-        } else if e.is_permanent() {
-            FailureKind::Permanent
-        } else {
-            FailureKind::Transient
-        };
-        match kind {
-            FailureKind::Transient => Failure::transient(reason),
-            _ => Failure::permanent(reason),
-        }
+        let kind = smtp_failure_kind(e.status().map(u16::from), e.is_client());
+        Failure::new(kind, format!("SMTP {}:{}: {e}", cfg.server, cfg.port))
     })?;
     Ok(format!(
         "mail sent to {}",

@@ -61,6 +61,15 @@ impl Failure {
         }
     }
 
+    /// A failure of the given kind.
+    pub fn new(kind: FailureKind, reason: impl Into<String>) -> Self {
+        Self {
+            kind,
+            reason: reason.into(),
+            retry_after: None,
+        }
+    }
+
     /// A failure that retrying cannot fix.
     pub fn permanent(reason: impl Into<String>) -> Self {
         Self {
@@ -97,10 +106,23 @@ pub fn http_status_kind(status: u16) -> Option<FailureKind> {
 /// Whether an SMTP reply code is worth retrying: 4xx ("try again later") is
 /// transient, 5xx (and anything else that is not a positive reply) is
 /// permanent (RFC 5321 §4.2.1).
-pub fn smtp_reply_kind(code: u16) -> FailureKind {
+pub const fn smtp_reply_kind(code: u16) -> FailureKind {
     match code {
         400..=499 => FailureKind::Transient,
         _ => FailureKind::Permanent,
+    }
+}
+
+/// Whether a failed SMTP delivery is worth retrying: `reply` is the
+/// server's reply code when it refused with one; `local` is an error on our
+/// side (an address or message the client cannot send, a TLS setup that
+/// cannot work), which does not go away by itself. Without either it was the
+/// connection (refused, dropped, timed out): transient.
+pub const fn smtp_failure_kind(reply: Option<u16>, local: bool) -> FailureKind {
+    match (local, reply) {
+        (true, _) => FailureKind::Permanent,
+        (false, Some(code)) => smtp_reply_kind(code),
+        (false, None) => FailureKind::Transient,
     }
 }
 

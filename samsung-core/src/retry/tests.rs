@@ -53,6 +53,11 @@ fn http_and_smtp_answers_are_classified() {
     assert_eq!(smtp_reply_kind(451), FailureKind::Transient);
     assert_eq!(smtp_reply_kind(550), FailureKind::Permanent);
     assert_eq!(smtp_reply_kind(554), FailureKind::Permanent);
+    assert_eq!(smtp_failure_kind(None, false), FailureKind::Transient);
+    assert_eq!(smtp_failure_kind(Some(451), false), FailureKind::Transient);
+    assert_eq!(smtp_failure_kind(Some(550), false), FailureKind::Permanent);
+    assert_eq!(smtp_failure_kind(None, true), FailureKind::Permanent);
+    assert_eq!(smtp_failure_kind(Some(451), true), FailureKind::Permanent);
 }
 
 #[test]
