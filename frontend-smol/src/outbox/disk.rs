@@ -20,6 +20,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use samsung_core::mastodon::PostProgress;
 use samsung_core::retry::RetryState;
+use samsung_core::time::CivilTime;
 use serde::{Deserialize, Serialize};
 
 use super::ShellValues;
@@ -46,43 +47,25 @@ pub(crate) fn now_ms() -> u64 {
 
 /// `YYYY-MM-DD HH:MM:SS` (UTC) of a Unix time in milliseconds.
 pub(crate) fn format_utc(ms: u64) -> String {
-    let (date, secs) = civil(ms);
+    let t = CivilTime::from_unix_millis(ms);
     format!(
         "{}-{:02}-{:02} {:02}:{:02}:{:02}",
-        date.0,
-        date.1,
-        date.2,
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
+        t.year, t.month, t.day, t.hour, t.minute, t.second
     )
-}
-
-/// ((year, month, day), seconds of the day) of a Unix time in ms (Howard Hinnant's `civil_from_days`).
-fn civil(ms: u64) -> ((i64, u32, u32), u64) {
-    let secs = ms / 1000;
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
-    let month = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    ((year, month, day), secs % 86_400)
 }
 
 /// A fresh job id: UTC time (sortable) and 32 random bits, e.g. `20261127T085501.123Z-3fa9c2d1`.
 pub(crate) fn new_job_id(now: u64) -> String {
-    let ((y, mo, d), s) = civil(now);
+    let t = CivilTime::from_unix_millis(now);
     format!(
-        "{y:04}{mo:02}{d:02}T{:02}{:02}{:02}.{:03}Z-{:08x}",
-        s / 3600,
-        s / 60 % 60,
-        s % 60,
-        now % 1000,
+        "{:04}{:02}{:02}T{:02}{:02}{:02}.{:03}Z-{:08x}",
+        t.year,
+        t.month,
+        t.day,
+        t.hour,
+        t.minute,
+        t.second,
+        t.millis,
         random_u32()
     )
 }

@@ -196,15 +196,19 @@ pub(crate) fn unix_millis(t: &str) -> Option<u64> {
         }
         _ => return None,
     };
-    // Howard Hinnant's days_from_civil.
-    let yy = if mo <= 2 { y - 1 } else { y };
-    let era = yy.div_euclid(400);
-    let yoe = yy - era * 400;
-    let doy = (153 * (if mo > 2 { mo - 3 } else { mo + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + h * 3600 + mi * 60 + s - offset_min * 60;
-    u64::try_from(secs.checked_mul(1000)?.checked_add(ms)?).ok()
+    let utc = crate::time::CivilTime {
+        year: y,
+        month: u32::try_from(mo).ok()?,
+        day: u32::try_from(d).ok()?,
+        hour: u32::try_from(h).ok()?,
+        minute: u32::try_from(mi).ok()?,
+        second: u32::try_from(s).ok()?,
+        millis: u32::try_from(ms).ok()?,
+    }
+    .to_unix_millis()?;
+    // The local time minus its offset is UTC.
+    let offset_ms = offset_min * 60_000;
+    u64::try_from(i64::try_from(utc).ok()?.checked_sub(offset_ms)?).ok()
 }
 
 #[cfg(test)]

@@ -121,7 +121,7 @@ impl Model {
         format!(
             "{{\"id\":{},\"created_at\":\"{}\",\"in_reply_to_id\":{reply},\"account\":{{\"id\":\"1\"}},\"content\":\"{}\",\"url\":\"{BASE}/@alice/{}\",\"media_attachments\":[{}]}}",
             self.id_json(&s.id),
-            rfc3339(s.created_ms),
+            crate::time::CivilTime::from_unix_millis(s.created_ms),
             json_escape(&html),
             s.id,
             media.join(",")
@@ -428,28 +428,6 @@ fn json_escape(s: &str) -> String {
         }
     }
     out
-}
-
-fn rfc3339(ms: u64) -> String {
-    let secs = ms / 1000;
-    let days = i64::try_from(secs / 86_400).unwrap();
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let s = secs % 86_400;
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        s / 3600,
-        s / 60 % 60,
-        s % 60,
-        ms % 1000
-    )
 }
 
 /// Form decoding as a server does it.
