@@ -652,7 +652,7 @@ mod tests {
     fn authorize_url_shape() {
         assert_eq!(
             authorize_url("https://m.example", "a b/c"),
-            "https://m.example/oauth/authorize?response_type=code&client_id=a%20b%2Fc&redirect_uri=urn%3Aietf%3Awg%3Aoauth%3A2.0%3Aoob&scope=write:statuses+write:media"
+            "https://m.example/oauth/authorize?response_type=code&client_id=a%20b%2Fc&redirect_uri=urn%3Aietf%3Awg%3Aoauth%3A2.0%3Aoob&scope=write:statuses+write:media+read:accounts+read:statuses"
         );
         assert_eq!(
             error_text(r#"{"error":"invalid_grant","error_description":"The code\nexpired"}"#),
