@@ -17,6 +17,9 @@
 //!   response, then close.
 //! * [`deliver`] — what happens to a received upload or e-mail: a plan of
 //!   steps (store, queue a post, a mail, a shell command) the frontend runs.
+//! * [`mastodon::PostJob`] — one Mastodon post (or thread) as a state
+//!   machine over its stored progress: which request to send next, what each
+//!   answer means; the frontend moves the bytes and stores the progress.
 //! * [`retry`] — when a failed forwarding job (Mastodon post, e-mail, shell
 //!   command) is tried again, and when it is given up.
 //! * [`dns::DnsResponder`] — answers the cameras' DNS queries.
