@@ -1,6 +1,6 @@
 //! `config.toml`, read the same way by every frontend: the Python reference
-//! server's keys, unchanged, plus ours (LISTEN, [PASSWORDS], OUTBOX_FOLDER,
-//! [DNS], [LIMITS], …), parsed and validated into typed values.
+//! server's keys, unchanged, plus ours (LISTEN, `[PASSWORDS]`, OUTBOX_FOLDER,
+//! `[DNS]`, `[LIMITS]`, …), parsed and validated into typed values.
 //!
 //! Every error names the key and the reason ([`ConfigError`]); every key
 //! nobody reads becomes a warning; secrets (passwords, tokens, `SECRET`) live

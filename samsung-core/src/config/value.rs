@@ -1,7 +1,7 @@
 //! The TOML front end: `config.toml` text → an owned value tree.
 //!
 //! Lexing and the grammar are `toml_parser`'s (the parser under the `toml`
-//! crate); [`build`] only turns its events into tables, following TOML's rules
+//! crate); `build` only turns its events into tables, following TOML's rules
 //! for headers, dotted keys and arrays of tables, and stops at the first
 //! error, which it reports with line and column. The tree keeps the order of
 //! the file. Datetimes stay text: no configuration key takes one.
