@@ -130,7 +130,7 @@ fn main() -> ExitCode {
                 1
             }
             Ok(config) => match action.unwrap_or(OutboxCommand::List) {
-                OutboxCommand::List => match outbox::Outbox::list(&config.outbox_folder) {
+                OutboxCommand::List => match outbox::Outbox::list(config.outbox_folder()) {
                     Ok(jobs) => {
                         print!(
                             "{}",
@@ -141,12 +141,12 @@ fn main() -> ExitCode {
                     Err(e) => {
                         eprintln!(
                             "samsung-bridge: outbox {}: {e}",
-                            config.outbox_folder.display()
+                            config.outbox_folder().display()
                         );
                         1
                     }
                 },
-                OutboxCommand::Retry => match outbox::Outbox::retry_now(&config.outbox_folder) {
+                OutboxCommand::Retry => match outbox::Outbox::retry_now(config.outbox_folder()) {
                     Ok(n) => {
                         println!("{n} job(s) due now");
                         0
@@ -154,7 +154,7 @@ fn main() -> ExitCode {
                     Err(e) => {
                         eprintln!(
                             "samsung-bridge: outbox {}: {e}",
-                            config.outbox_folder.display()
+                            config.outbox_folder().display()
                         );
                         1
                     }
@@ -166,7 +166,7 @@ fn main() -> ExitCode {
             let config = match load_config(cli.config.as_deref()) {
                 Ok(mut c) => {
                     if let Some(listen) = cli.listen {
-                        c.listen = listen;
+                        c.model.listen = listen;
                     }
                     c
                 }

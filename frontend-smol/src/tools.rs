@@ -44,7 +44,7 @@ fn check_config_to(path: Option<&Path>, out: &mut dyn Write, err: &mut dyn Write
     };
     match config {
         Ok(c) => {
-            for w in &c.warnings {
+            for w in &c.model.warnings {
                 let _ = writeln!(err, "warning: {w}");
             }
             let _ = write!(out, "{}", c.describe());
@@ -848,7 +848,7 @@ mod tests {
             None,
         )
         .unwrap();
-        let m = &config.mastodon[&None];
+        let m = &config.model.mastodon[&None];
         assert_eq!(m.base_url, base);
         assert_eq!(m.token.expose(), written.token.expose());
 

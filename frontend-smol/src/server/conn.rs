@@ -52,7 +52,7 @@ pub(super) async fn serve(shared: &Arc<Shared>, mut stream: Async<TcpStream>, pe
     let mut buf = take_buffer(HEAD_BUF);
     let mut transfers: BTreeMap<TransferId, Transfer> = BTreeMap::new();
     let mut download: Option<PathBuf> = None;
-    let out_len = if shared.config.insecure_download {
+    let out_len = if shared.config.model.insecure_download {
         DOWNLOAD_TRANSMIT_BUF
     } else {
         MIN_TRANSMIT_BUF

@@ -180,36 +180,36 @@ pub fn run(config: Config) -> Result<(), String> {
     let signals =
         async_signal::Signals::new([async_signal::Signal::Term, async_signal::Signal::Int])
             .map_err(|e| format!("cannot install signal handlers: {e}"))?;
-    let listener = bind(config.listen)?;
+    let listener = bind(config.model.listen)?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    let store = Store::open(&config.upload_folder).map_err(|e| {
+    let store = Store::open(config.upload_folder()).map_err(|e| {
         format!(
             "cannot use UPLOAD_FOLDER {}: {e}",
-            config.upload_folder.display()
+            config.upload_folder().display()
         )
     })?;
-    std::fs::create_dir_all(&config.session_folder).map_err(|e| {
+    std::fs::create_dir_all(config.session_folder()).map_err(|e| {
         format!(
             "cannot use SESSION_FOLDER {}: {e}",
-            config.session_folder.display()
+            config.session_folder().display()
         )
     })?;
     let outbox = Outbox::open(
-        &config.outbox_folder,
+        config.outbox_folder(),
         OutboxSettings {
-            mastodon: config.mastodon.clone(),
-            mail: config.mail.clone(),
-            shell: config.shell.clone(),
+            mastodon: config.model.mastodon.clone(),
+            mail: config.model.mail.clone(),
+            shell: config.model.shell.clone(),
             ..OutboxSettings::default()
         },
     )
     .map_err(|e| {
         format!(
             "cannot use the outbox folder {}: {e}",
-            config.outbox_folder.display()
+            config.outbox_folder().display()
         )
     })?;
-    let excluded: Vec<PathBuf> = [&config.session_folder, &config.outbox_folder]
+    let excluded: Vec<PathBuf> = [config.session_folder(), config.outbox_folder()]
         .iter()
         .filter_map(|p| p.canonicalize().ok())
         .collect();
@@ -217,7 +217,7 @@ pub fn run(config: Config) -> Result<(), String> {
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| format!("no OS random numbers: {e}"))?;
     let mut bridge = Bridge::new(config.bridge_config(), seed);
-    let sessions_path = config.session_folder.join(SESSIONS_FILE);
+    let sessions_path = config.session_folder().join(SESSIONS_FILE);
     match std::fs::read_to_string(&sessions_path) {
         Ok(text) => match bridge.import_sessions(&text, now()) {
             Ok(n) => tracing::info!(
@@ -282,7 +282,7 @@ fn serve_until_signal(
     let ex = LocalExecutor::new();
     let result = smol::block_on(ex.run(async {
         ex.spawn(timers(shared.clone())).detach();
-        if let Some(dns) = shared.config.dns.clone() {
+        if let Some(dns) = shared.config.model.dns.clone() {
             let socket = UdpSocket::bind(dns.listen)
                 .map_err(|e| format!("cannot listen for DNS on {}: {e}", dns.listen))?;
             tracing::info!(
@@ -299,7 +299,7 @@ fn serve_until_signal(
     }));
     // Closing the channel tells every accepting thread to stop at once.
     drop(stop_tx);
-    let grace = shared.config.limits.shutdown_grace;
+    let grace: Duration = shared.config.model.limits.shutdown_grace.into();
     tracing::info!(
         active = shared.active(),
         "shutting down: no new connections, finishing requests in flight (up to {}s)",
@@ -326,16 +326,16 @@ fn announce_config(config: &Config, root: &Path) {
         ),
         Some(path) => tracing::info!("configuration from {}", path.display()),
     }
-    match &config.senders {
+    match &config.model.senders {
         None => tracing::info!("accepting every camera (no SENDERS whitelist)"),
         Some(list) => tracing::info!(users = list.len(), "SENDERS whitelist active"),
     }
-    if config.insecure_download {
+    if config.model.insecure_download {
         tracing::warn!(
             "INSECURE_DOWNLOAD: stored files are readable by anyone who can reach this port"
         );
     }
-    for w in &config.warnings {
+    for w in &config.model.warnings {
         tracing::warn!("config: {w}");
     }
 }
@@ -350,7 +350,7 @@ async fn accept_loop(
         tracing::error!("cannot register the listening socket");
         return;
     };
-    let max = shared.config.limits.max_connections.max(1);
+    let max = shared.config.model.limits.max_connections.max(1);
     let stopped = async {
         let _ = stop.recv().await;
         None
@@ -394,7 +394,8 @@ async fn accept_loop(
         }
     }
     drop(listener);
-    let deadline = std::time::Instant::now() + shared.config.limits.shutdown_grace;
+    let deadline =
+        std::time::Instant::now() + Duration::from(shared.config.model.limits.shutdown_grace);
     while local_active.get() > 0 && std::time::Instant::now() < deadline {
         Timer::after(Duration::from_millis(20)).await;
     }
@@ -460,7 +461,7 @@ fn save_sessions(shared: &Shared) {
         let bridge = shared.bridge();
         (bridge.export_sessions(), bridge.sessions_revision())
     };
-    let path = shared.config.session_folder.join(SESSIONS_FILE);
+    let path = shared.config.session_folder().join(SESSIONS_FILE);
     match durable::replace(&path, text.as_bytes()) {
         Ok(()) => shared.saved_revision.store(revision, Ordering::Relaxed),
         Err(e) => tracing::error!("cannot save sessions to {}: {e}", path.display()),
