@@ -182,7 +182,9 @@ impl RetryPolicy {
         // Rounded to the nearest millionth so that the middle of the range is exactly 1.0.
         let ppm = 800_000 + (400_000 * u128::from(jitter) + max / 2) / max;
         let jittered = u128::from(ms) * ppm / 1_000_000;
-        Duration::from_millis(u64::try_from(jittered).unwrap_or(u64::MAX))
+        // A retry is always later than the failure, however small the base.
+        let at_least = u128::from(ms > 0);
+        Duration::from_millis(u64::try_from(jittered.max(at_least)).unwrap_or(u64::MAX))
     }
 
     /// What follows failure `failure` at `now`, the `round_attempts`-th
