@@ -173,9 +173,6 @@ pub(crate) fn unix_millis(t: &str) -> Option<u64> {
     }
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
-        return None;
-    }
     let mut i = 19;
     let mut ms = 0i64;
     if b.get(i) == Some(&b'.') {
@@ -196,6 +193,7 @@ pub(crate) fn unix_millis(t: &str) -> Option<u64> {
         }
         _ => return None,
     };
+    // Fields out of range (month 13, hour 24) are refused by `to_unix_millis`.
     let utc = crate::time::CivilTime {
         year: y,
         month: u32::try_from(mo).ok()?,
