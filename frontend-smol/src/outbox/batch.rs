@@ -10,6 +10,7 @@ use tracing::{info, warn};
 
 use super::disk::{self, JobFile, JobSpec, MastodonSpec, StoredFile};
 use super::{JobId, JobKind, JobState, JobSummary, Outbox};
+use crate::durable;
 
 impl Outbox {
     /// Social Mastodon: takes over one file of a batch (`file`: fsynced, on
@@ -27,7 +28,7 @@ impl Outbox {
         let fresh = !dir.exists();
         fs::create_dir_all(&dir)?;
         if fresh {
-            disk::sync_dir(&self.shared.root.join(disk::BATCHES))?;
+            durable::sync_dir(&self.shared.root.join(disk::BATCHES))?;
         }
         let entry = BatchEntry {
             instance: instance.map(str::to_owned),
@@ -41,8 +42,8 @@ impl Outbox {
         };
         // The media first, then its entry: an entry always has its file.
         disk::move_file(file, &dir.join(format!("{:04}.media", batch.index)))?;
-        disk::sync_dir(&dir)?;
-        disk::replace_durable(
+        durable::sync_dir(&dir)?;
+        durable::replace(
             &dir.join(format!("{:04}.json", batch.index)),
             &disk::to_json(&entry)?,
         )?;
@@ -77,7 +78,7 @@ impl Outbox {
             }
             _ => {
                 let id = disk::new_job_id(disk::now_ms());
-                disk::replace_durable(&marker, id.as_bytes())?;
+                durable::replace(&marker, id.as_bytes())?;
                 id
             }
         };
@@ -133,7 +134,7 @@ impl Outbox {
 
     fn remove_batch_dir(&self, dir: &Path) -> io::Result<()> {
         fs::remove_dir_all(dir)?;
-        disk::sync_dir(&self.shared.root.join(disk::BATCHES))
+        durable::sync_dir(&self.shared.root.join(disk::BATCHES))
     }
 
     /// After a crash in `finish_batch`: batches whose job was committed are removed.
@@ -199,15 +200,8 @@ struct BatchEntry {
 /// The complete entries of a batch (sidecar and media both present), by index.
 fn read_batch(dir: &Path) -> io::Result<Vec<(BatchEntry, PathBuf)>> {
     let mut out = Vec::new();
-    for name in disk::list_names(dir)? {
-        let Some(stem) = name.strip_suffix(".json") else {
-            continue;
-        };
-        let media = dir.join(format!("{stem}.media"));
-        if !media.is_file() {
-            continue;
-        }
-        match disk::read_json::<BatchEntry>(&dir.join(&name)) {
+    for (entry, media) in complete_pairs(dir)? {
+        match disk::read_json::<BatchEntry>(&entry) {
             Ok(e) => out.push((e, media)),
             Err(e) => warn!("skipping unreadable batch entry: {e}"),
         }
@@ -219,12 +213,20 @@ fn read_batch(dir: &Path) -> io::Result<Vec<(BatchEntry, PathBuf)>> {
 /// How many files of a batch have both their media and their entry
 /// (without reading the entries: this runs on every look at the batches).
 fn complete_files(dir: &Path) -> usize {
-    disk::list_names(dir)
-        .unwrap_or_default()
+    complete_pairs(dir).map_or(0, |pairs| pairs.len())
+}
+
+/// The `(<index>.json, <index>.media)` paths of a batch whose media and
+/// entry are both present (a crash can leave one without the other).
+fn complete_pairs(dir: &Path) -> io::Result<Vec<(PathBuf, PathBuf)>> {
+    Ok(disk::list_names(dir)?
         .iter()
-        .filter_map(|name| name.strip_suffix(".json"))
-        .filter(|stem| dir.join(format!("{stem}.media")).is_file())
-        .count()
+        .filter_map(|name| {
+            let stem = name.strip_suffix(".json")?;
+            let media = dir.join(format!("{stem}.media"));
+            media.is_file().then(|| (dir.join(name), media))
+        })
+        .collect())
 }
 
 fn newest_mtime(dir: &Path) -> Option<std::time::SystemTime> {

@@ -242,7 +242,7 @@ pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> io::Result
     })
 }
 
-pub(crate) use crate::durable::{replace as replace_durable, sync_dir, write_synced};
+use crate::durable::{self, sync_dir, write_synced};
 
 /// Puts `src` at `dst` (same file system: a hard link; otherwise a copy) and fsyncs it.
 pub(crate) fn link_or_copy(src: &Path, dst: &Path) -> io::Result<()> {
@@ -291,7 +291,7 @@ pub(crate) fn load_job(dir: &Path) -> io::Result<(JobFile, JobProgress)> {
 }
 
 pub(crate) fn save_state(dir: &Path, state: &JobProgress) -> io::Result<()> {
-    replace_durable(&dir.join(STATE_FILE), &to_json(state)?)
+    durable::replace(&dir.join(STATE_FILE), &to_json(state)?)
 }
 
 /// Assembles a job under `tmp/<id>` and renames it into `jobs/<id>`: after a

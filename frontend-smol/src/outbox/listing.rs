@@ -7,6 +7,7 @@ use std::path::Path;
 
 use super::disk::{self, JobSpec};
 use super::{Outbox, batch};
+use crate::durable;
 
 /// What a listed entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,7 +117,7 @@ impl Outbox {
                 )
             })
             .count();
-        disk::replace_durable(&dir.join(disk::RETRY_MARKER), b"")?;
+        durable::replace(&dir.join(disk::RETRY_MARKER), b"")?;
         Ok(n)
     }
 

@@ -77,7 +77,7 @@ fn build_message(
             let path = a.dir.join(&att.file);
             let data = fs::read(&path)
                 .map_err(|e| Failure::permanent(format!("attachment {}: {e}", path.display())))?;
-            let ct = super::content_type(att.content_type.as_deref(), &att.file_name);
+            let ct = samsung_core::media::content_type(att.content_type.as_deref(), &att.file_name);
             let ct = ContentType::parse(&ct).map_err(|e| {
                 Failure::permanent(format!("attachment {}: type {ct:?}: {e}", att.file_name))
             })?;

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use samsung_core::mastodon::{MediaSpec, PostEvent, PostJob, PostOptions, PostSpec};
+use samsung_core::media;
 use samsung_core::time::Instant;
 use tracing::{debug, info, warn};
 
@@ -145,7 +146,8 @@ fn post_spec(a: &Attempt<'_>, spec: &MastodonSpec, cfg: &MastodonConfig) -> Post
             let path: PathBuf = a.dir.join(&m.file);
             MediaSpec {
                 file_name: m.file_name.clone(),
-                content_type: super::content_type(m.content_type.as_deref(), &m.file_name),
+                content_type: media::content_type(m.content_type.as_deref(), &m.file_name)
+                    .into_owned(),
                 alt: m.alt.clone(),
                 // Unreadable: the upload's open fails and says why.
                 len: std::fs::metadata(&path).map_or(0, |md| md.len()),

@@ -317,12 +317,6 @@ fn stored_files(media: &[MediaFile], keep_alt: bool) -> (Vec<StoredFile>, Vec<(P
         .unzip()
 }
 
-/// The type to send a file as (the core's one table; see
-/// [`samsung_core::media::content_type`]).
-pub(crate) fn content_type(given: Option<&str>, file_name: &str) -> String {
-    samsung_core::media::content_type(given, file_name).into_owned()
-}
-
 /// A poisoned lock only means another worker panicked; the data is still consistent on disk.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)

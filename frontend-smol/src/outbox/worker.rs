@@ -1,6 +1,6 @@
 //! The worker threads: a schedule of due jobs, one attempt at a time per
-//! target, back-off, housekeeping (`outbox retry` marker, orphaned batches,
-//! pruning of finished jobs).
+//! target, back-off, housekeeping (`outbox retry` marker, pruning of
+//! finished jobs).
 //!
 //! Mastodon's sockets and lettre block, so these are std threads, not smol tasks.
 
@@ -21,6 +21,7 @@ use tracing::{error, info, warn};
 
 use super::disk::{self, JobFile, JobProgress, JobSpec};
 use super::{OutboxSettings, lock};
+use crate::durable;
 
 /// How often finished jobs past their retention are removed.
 const PRUNE_INTERVAL_MS: u64 = 10 * 60 * 1000;
@@ -175,8 +176,8 @@ impl Shared {
                 fs::remove_dir_all(&to)?;
             }
             fs::rename(&from, &to)?;
-            disk::sync_dir(&self.root.join(disk::JOBS))?;
-            disk::sync_dir(&self.root.join(disk::DONE))?;
+            durable::sync_dir(&self.root.join(disk::JOBS))?;
+            durable::sync_dir(&self.root.join(disk::DONE))?;
             for name in disk::list_names(&to)? {
                 if name.starts_with("media-") {
                     fs::remove_file(to.join(name))?;

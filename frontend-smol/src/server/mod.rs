@@ -428,9 +428,7 @@ async fn timers(shared: Arc<Shared>) {
         let rescan = next_rescan.saturating_duration_since(std::time::Instant::now());
         let wait = match shared.bridge().poll_timeout() {
             // Never in the past: `handle_timeout` just acted on those.
-            Some(t) => {
-                Duration::from_millis(t.as_millis().saturating_sub(now().as_millis())).min(rescan)
-            }
+            Some(t) => Duration::from(t.saturating_since(now())).min(rescan),
             None => rescan,
         };
         let woken = async {

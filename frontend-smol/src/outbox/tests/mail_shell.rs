@@ -323,16 +323,3 @@ fn list_and_retry_on_an_outbox_without_daemon() {
     );
     assert_eq!(Outbox::render_list(&[], 0), "outbox is empty\n");
 }
-
-#[test]
-fn content_types() {
-    assert_eq!(content_type(Some("image/pjpeg"), "x"), "image/jpeg");
-    assert_eq!(content_type(Some("IMAGE/JPEG; q=1"), "x"), "image/jpeg");
-    assert_eq!(content_type(None, "SAM_0001.JPG"), "image/jpeg");
-    assert_eq!(content_type(Some(""), "SAM_0002.MP4"), "video/mp4");
-    assert_eq!(
-        content_type(Some("application/octet-stream"), "a.mov"),
-        "video/quicktime"
-    );
-    assert_eq!(content_type(None, "noext"), "application/octet-stream");
-}
