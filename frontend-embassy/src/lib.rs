@@ -1,6 +1,6 @@
-//! ESP32 pocket bridge (embassy + embassy-net) driving `samsung-core`.
+//! The ESP32 pocket bridge's logic on embassy-net, driving `samsung-core`.
 //!
-//! Not written yet: it is its own issue. The firmware builds for
-//! `riscv32imc-unknown-none-elf` (ESP32-C3) and `riscv32imac-unknown-none-elf`
-//! (ESP32-C6) and stays outside the host workspace (see the root Cargo.toml).
+//! Target-independent: the firmware (`frontend-embassy/firmware`, outside
+//! the host workspace) runs it on the ESP32-C3/C6 radio; the host build runs
+//! it on an in-process channel driver (tests) or a TAP device.
 #![no_std]
