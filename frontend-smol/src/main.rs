@@ -2,10 +2,8 @@
 //! upload button back (a thin smol frontend of `samsung-core`).
 
 mod config;
-mod durable;
 mod outbox;
 mod server;
-mod store;
 #[cfg(test)]
 mod testutil;
 mod tools;

@@ -11,9 +11,10 @@ use std::path::{Path, PathBuf};
 use samsung_core::config as model;
 use samsung_core::sns::BridgeConfig;
 
+#[cfg(test)]
+pub use model::ShellConfig;
 pub use model::{
-    DEFAULT_TOKEN_FILE, MailConfig, MailSecurity, MastodonConfig, ShellConfig, TokenFile,
-    normalize_base_url,
+    DEFAULT_TOKEN_FILE, MailConfig, MailSecurity, MastodonConfig, TokenFile, normalize_base_url,
 };
 
 #[cfg(test)]

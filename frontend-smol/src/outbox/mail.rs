@@ -10,20 +10,19 @@ use lettre::{SmtpTransport, Transport as _};
 use samsung_core::retry::smtp_failure_kind;
 use tracing::warn;
 
-use super::disk::{self, MailSpec};
 use super::worker::{Attempt, Failure, Stop};
 use crate::config::{MailConfig, MailSecurity};
+use samsung_host::outbox::disk::{self, MailSpec};
 
 /// One attempt at a mail job; Ok(summary) when the smarthost took it.
 pub(crate) fn run(a: &Attempt<'_>, spec: &MailSpec) -> Result<String, Stop> {
     let cfg = a
-        .shared
-        .settings
+        .settings()
         .mail
         .as_ref()
         .ok_or_else(|| Failure::permanent("no MAIL_SERVER in the configuration"))?;
     let (message, recipients) = build_message(a, spec, cfg)?;
-    let transport = transport(cfg, a.shared.settings.smtp_timeout)?;
+    let transport = transport(cfg, a.settings().smtp_timeout)?;
     transport.send(&message).map_err(|e| {
         let kind = smtp_failure_kind(e.status().map(u16::from), e.is_client());
         Failure::new(kind, format!("SMTP {}:{}: {e}", cfg.server, cfg.port))

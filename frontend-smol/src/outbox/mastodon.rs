@@ -10,9 +10,11 @@ use samsung_core::media;
 use samsung_core::time::Instant;
 use tracing::{debug, info, warn};
 
-use super::disk::{self, JobProgress, MastodonSpec};
+use samsung_host::outbox::disk::{self, JobProgress, MastodonSpec};
+use samsung_host::outbox::save_progress;
+
 use super::worker::{Attempt, Failure, Stop};
-use super::{OutboxSettings, http, lock};
+use super::{OutboxSettings, http};
 use crate::config::{MastodonConfig, TokenFile};
 
 /// One attempt at a Mastodon job; Ok(summary) when every status is posted.
@@ -21,14 +23,14 @@ pub(crate) fn run(
     spec: &MastodonSpec,
     st: &mut JobProgress,
 ) -> Result<String, Stop> {
-    let settings = &a.shared.settings;
+    let settings = a.settings();
     let cfg = settings.mastodon.get(&spec.instance).ok_or_else(|| {
         Failure::permanent(format!(
             "no [{}] section in the configuration",
             disk::with_instance("MASTODON", spec.instance.as_deref())
         ))
     })?;
-    let limits = lock(&a.shared.instance_limits).get(&cfg.base_url).copied();
+    let limits = a.outbox.instance_limits(&cfg.base_url);
     let mut job = PostJob::new(
         now(),
         post_spec(a, spec, cfg),
@@ -44,10 +46,10 @@ pub(crate) fn run(
             match event {
                 PostEvent::ProgressChanged => {
                     st.mastodon = job.progress().clone();
-                    a.save(st)?;
+                    save_progress(a.dir, st)?;
                 }
                 PostEvent::InstanceLimits(l) => {
-                    lock(&a.shared.instance_limits).insert(cfg.base_url.clone(), l);
+                    a.outbox.set_instance_limits(&cfg.base_url, l);
                 }
                 PostEvent::MediaUploaded {
                     media,

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use tracing::debug;
 
-use super::ShellValues;
-use super::disk::{self, ShellSpec};
 use super::worker::{Attempt, Failure, Stop};
+use samsung_host::outbox::ShellValues;
+use samsung_host::outbox::disk::{self, ShellSpec};
 
 /// Bytes kept of the end of the command's stderr/stdout.
 const TAIL: usize = 2048;
@@ -59,7 +59,7 @@ pub(crate) fn fill(template: &str, v: &ShellValues) -> String {
 
 /// One attempt at a shell job; Ok(summary) when the command exited 0.
 pub(crate) fn run(a: &Attempt<'_>, spec: &ShellSpec) -> Result<String, Stop> {
-    let cfg = a.shared.settings.shell.get(&spec.instance).ok_or_else(|| {
+    let cfg = a.settings().shell.get(&spec.instance).ok_or_else(|| {
         Failure::permanent(format!(
             "no [{}] section in the configuration",
             disk::with_instance("SHELL", spec.instance.as_deref())
@@ -70,7 +70,7 @@ pub(crate) fn run(a: &Attempt<'_>, spec: &ShellSpec) -> Result<String, Stop> {
         return Err(Failure::permanent("CMD is empty").into());
     };
     let stdin = cfg.stdin.as_deref().map(|t| fill(t, &spec.values));
-    let timeout = a.shared.settings.shell_timeout;
+    let timeout = a.settings().shell_timeout;
     let run = execute(program, args, stdin, timeout, || a.stopping())
         .map_err(|e| Failure::transient(format!("cannot run {program}: {e}")))?;
     if !run.stdout.is_empty() {

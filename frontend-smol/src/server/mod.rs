@@ -14,35 +14,37 @@ use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use samsung_core::ClientAddr;
 use samsung_core::conn::{
     Attachment, Connection, DOWNLOAD_TRANSMIT_BUF, DownloadAnswer, Event, ListingEntry,
     MIN_TRANSMIT_BUF,
 };
-use samsung_core::route::{Action, ActionKind};
-use samsung_core::sns::{Bridge, BridgeEvent, Email, TransferId, Upload};
+use samsung_core::sns::{Bridge, BridgeEvent, TransferId, Upload};
 use samsung_core::time::Instant;
 use smol::future::FutureExt;
 use smol::io::{AsyncReadExt, AsyncWriteExt};
 use smol::{Async, LocalExecutor, Timer};
 
+use samsung_host::deliver::{finish_email, finish_upload};
+use samsung_host::sessions::SessionFile;
+use samsung_host::store::{Store, TempFile};
+
 use crate::config::Config;
-use crate::durable;
-use crate::outbox::{MailJob, MediaFile, Outbox, OutboxSettings, ShellValues};
-use crate::store::{Store, TempFile};
+use crate::outbox::{Outbox, OutboxSettings};
 
 mod batches;
 mod conn;
-mod deliver;
 
-#[cfg(test)]
-pub(crate) use batches::{adopt_batches, post_closed_batch};
 use conn::serve;
-use deliver::{finish_email, finish_upload};
+#[cfg(test)]
+pub(crate) use samsung_host::clock::instant;
+pub use samsung_host::clock::now;
+#[cfg(test)]
+pub(crate) use samsung_host::outbox::{adopt_batches, post_closed_batch};
 
 /// First read buffer of a connection: request heads and XML bodies fit.
 const HEAD_BUF: usize = 8 * 1024;
@@ -56,24 +58,6 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// (load benchmark: 17k vs 14k hotspot checks/s, 1.0-1.3 vs ~1.0 GB/s of
 /// uploads); fsync and file placement run on the blocking pool anyway.
 const ACCEPT_THREADS: usize = 1;
-/// File name of the persisted sessions in `SESSION_FOLDER`.
-const SESSIONS_FILE: &str = "sessions.v1";
-
-/// The wall clock as the core's `Instant` (Unix milliseconds), so persisted
-/// sessions keep their meaning across restarts.
-pub fn now() -> Instant {
-    instant(SystemTime::now())
-}
-
-/// A wall-clock time (e.g. a file's) as the core's `Instant`.
-pub(crate) fn instant(t: SystemTime) -> Instant {
-    let ms = t
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    Instant::from_millis(ms)
-}
-
 fn client_addr(peer: SocketAddr) -> ClientAddr {
     match peer {
         SocketAddr::V4(v4) => ClientAddr::from_ipv4(v4.ip().octets()),
@@ -92,13 +76,12 @@ struct Shared {
     config: Config,
     /// Folders the download server must never show.
     excluded: Vec<PathBuf>,
-    /// The bridge's sessions revision last written to disk.
-    saved_revision: AtomicU64,
+    /// `SESSION_FOLDER/sessions.v1`.
+    sessions: SessionFile,
     /// Wakes the timer task before its deadline (one pending wake-up is
     /// enough: the timer then looks at the bridge afresh).
     timer_wake: (smol::channel::Sender<()>, smol::channel::Receiver<()>),
     active: AtomicUsize,
-    save_lock: Mutex<()>,
 }
 
 impl Shared {
@@ -188,7 +171,7 @@ pub fn run(config: Config) -> Result<(), String> {
             config.upload_folder().display()
         )
     })?;
-    std::fs::create_dir_all(config.session_folder()).map_err(|e| {
+    let sessions = SessionFile::open(config.session_folder()).map_err(|e| {
         format!(
             "cannot use SESSION_FOLDER {}: {e}",
             config.session_folder().display()
@@ -217,19 +200,7 @@ pub fn run(config: Config) -> Result<(), String> {
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| format!("no OS random numbers: {e}"))?;
     let mut bridge = Bridge::new(config.bridge_config(), seed);
-    let sessions_path = config.session_folder().join(SESSIONS_FILE);
-    match std::fs::read_to_string(&sessions_path) {
-        Ok(text) => match bridge.import_sessions(&text, now()) {
-            Ok(n) => tracing::info!(
-                restored = n,
-                "sessions restored from {}",
-                sessions_path.display()
-            ),
-            Err(e) => tracing::warn!("ignoring {}: {e}", sessions_path.display()),
-        },
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => tracing::warn!("cannot read {}: {e}", sessions_path.display()),
-    }
+    sessions.restore(&mut bridge, now());
 
     tracing::info!(
         "samsung-bridge {} listening on {local} (cameras connect to port 80: forward it here)",
@@ -243,10 +214,9 @@ pub fn run(config: Config) -> Result<(), String> {
         outbox: Arc::new(outbox),
         config,
         excluded,
-        saved_revision: AtomicU64::new(0),
+        sessions,
         timer_wake: smol::channel::bounded(1),
         active: AtomicUsize::new(0),
-        save_lock: Mutex::new(()),
     });
     let worker = shared.outbox.start();
     let result = serve_until_signal(shared.clone(), listener, signals);
@@ -421,7 +391,10 @@ async fn timers(shared: Arc<Shared>) {
         }
         shared.bridge().handle_timeout(now());
         drain_bridge(&shared).await;
-        if shared.bridge().sessions_revision() != shared.saved_revision.load(Ordering::Relaxed) {
+        if !shared
+            .sessions
+            .is_saved(shared.bridge().sessions_revision())
+        {
             let shared = shared.clone();
             smol::unblock(move || save_sessions(&shared)).await;
         }
@@ -452,18 +425,12 @@ async fn sessions_changed(shared: &Arc<Shared>) {
 }
 
 fn save_sessions(shared: &Shared) {
-    // One writer at a time, and the export taken under the same lock, so an
-    // older table never overwrites a newer one.
-    let _writer = shared.save_lock.lock().unwrap_or_else(|e| e.into_inner());
-    let (text, revision) = {
+    // The export is taken under the file's writer lock, so an older table
+    // never overwrites a newer one.
+    shared.sessions.save(|| {
         let bridge = shared.bridge();
         (bridge.export_sessions(), bridge.sessions_revision())
-    };
-    let path = shared.config.session_folder().join(SESSIONS_FILE);
-    match durable::replace(&path, text.as_bytes()) {
-        Ok(()) => shared.saved_revision.store(revision, Ordering::Relaxed),
-        Err(e) => tracing::error!("cannot save sessions to {}: {e}", path.display()),
-    }
+    });
 }
 
 /// Acts on events of the shared state (batches closed early, expiries).
@@ -474,7 +441,10 @@ async fn drain_bridge(shared: &Shared) {
             None => break,
             Some(BridgeEvent::BatchClosed { batch, uploaded }) => {
                 let outbox = shared.outbox.clone();
-                smol::unblock(move || batches::post_closed_batch(&outbox, &batch, uploaded)).await;
+                smol::unblock(move || {
+                    samsung_host::outbox::post_closed_batch(&outbox, &batch, uploaded)
+                })
+                .await;
             }
             Some(BridgeEvent::SessionExpired { user }) => {
                 tracing::debug!("session of {user} expired");

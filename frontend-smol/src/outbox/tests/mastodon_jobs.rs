@@ -580,7 +580,7 @@ fn a_job_of_the_previous_release_is_resumed_and_posted_once() {
 
     let outbox = Outbox::open(&dir, with_mastodon(&m, &m.token)).unwrap();
     let workers = outbox.start();
-    let done = wait_state(&dir, &JobId(id.to_owned()), JobState::Done);
+    let done = wait_state(&dir, &JobId::parse(id).unwrap(), JobState::Done);
     assert!(workers.shutdown());
     assert_eq!(done.attempts, 2);
     let statuses = m.statuses();

@@ -3,18 +3,22 @@
 //! `succ`. What happens is decided by `samsung_core::deliver`; this file
 //! only executes the steps and logs what each did.
 
-use samsung_core::deliver::{self, Delivery};
+use std::io;
+use std::path::Path;
 
-use super::*;
+use samsung_core::conn::Attachment;
+use samsung_core::deliver::{self, Delivery};
+use samsung_core::route::{Action, ActionKind};
+use samsung_core::sns::{Email, Upload};
+
+use crate::outbox::{MailJob, MediaFile, Outbox, ShellValues};
+use crate::store::{Store, TempFile};
 
 /// Makes a received social upload durable and runs its plan; returns
-/// whether the camera may be told `succ`.
-pub(super) fn finish_upload(
-    store: &Store,
-    outbox: &Outbox,
-    u: &Upload,
-    mut temp: TempFile,
-) -> bool {
+/// whether the camera may be told `succ` (`Connection::handle_stored`).
+/// Blocking (fsync, links, job commits): an async frontend runs it off its
+/// event loop.
+pub fn finish_upload(store: &Store, outbox: &Outbox, u: &Upload, mut temp: TempFile) -> bool {
     if let Err(e) = temp.sync() {
         tracing::error!("upload {} not stored: fsync failed: {e}", u.file_name);
         temp.discard();
@@ -95,8 +99,8 @@ fn run_upload_plan(
 }
 
 /// Makes a received e-mail durable and runs its plan (every recipient's
-/// action).
-pub(super) fn finish_email(
+/// action); returns whether the camera may be told `succ`.
+pub fn finish_email(
     store: &Store,
     outbox: &Outbox,
     email: &Email,
@@ -228,5 +232,5 @@ fn mastodon(instance: Option<String>) -> Action {
 }
 
 fn unknown_step(step: &Delivery) -> io::Error {
-    io::Error::other(format!("a delivery step this daemon cannot run: {step:?}"))
+    io::Error::other(format!("a delivery step this bridge cannot run: {step:?}"))
 }

@@ -68,7 +68,7 @@ impl Store {
     /// Opens (creates) the upload folder and sweeps leftovers of a crash.
     pub fn open(root: &Path) -> io::Result<Store> {
         fs::create_dir_all(root)?;
-        let root = root.canonicalize()?;
+        let root = canonical(root)?;
         let incoming = root.join(INCOMING);
         fs::create_dir_all(&incoming)?;
         let mut swept = 0;
@@ -106,7 +106,7 @@ impl Store {
             .collect();
         let path = self
             .incoming
-            .join(format!("{}-{n}-{rnd}-{safe_hint}.part", std::process::id()));
+            .join(format!("{}-{n}-{rnd}-{safe_hint}.part", process_tag()));
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -129,7 +129,7 @@ impl Store {
         check_segment(name)?;
         for candidate in route::name_candidates(name) {
             let candidate = dir.join(candidate);
-            match fs::hard_link(temp, &candidate) {
+            match link_new(temp, &candidate) {
                 Ok(()) => {
                     durable::sync_dir(&dir)?;
                     return Ok(candidate);
@@ -164,7 +164,17 @@ impl Store {
             check_segment(seg).ok()?;
             path.push(seg);
         }
-        let real = path.canonicalize().ok()?;
+        let real = match path.canonicalize() {
+            Ok(real) => real,
+            // No realpath (WASI): the runtime confines paths to the
+            // pre-opened directory; refusing symlinks keeps the excluded
+            // folders out of reach.
+            Err(e) if e.kind() == io::ErrorKind::Unsupported => {
+                no_symlinks(&self.root, &path)?;
+                path
+            }
+            Err(_) => return None,
+        };
         if !real.starts_with(&self.root) || real.starts_with(&self.incoming) {
             return None;
         }
@@ -173,6 +183,55 @@ impl Store {
         }
         Some(real)
     }
+}
+
+/// `path` made absolute with symlinks resolved; where the platform has no
+/// realpath (WASI), the path as given.
+fn canonical(path: &Path) -> io::Result<PathBuf> {
+    match path.canonicalize() {
+        Err(e) if e.kind() == io::ErrorKind::Unsupported => Ok(path.to_path_buf()),
+        other => other,
+    }
+}
+
+/// Some(()) when no entry of `path` below `root` is a symlink and it exists.
+fn no_symlinks(root: &Path, path: &Path) -> Option<()> {
+    let rel = path.strip_prefix(root).ok()?;
+    let mut at = root.to_path_buf();
+    for c in rel.components() {
+        at.push(c);
+        if fs::symlink_metadata(&at).ok()?.file_type().is_symlink() {
+            return None;
+        }
+    }
+    Some(())
+}
+
+/// Creates `dst` with the content of `src`, failing with `AlreadyExists`
+/// if `dst` exists: a hard link, or where the file system has none (some
+/// WASI hosts) a synced copy into a file created exclusively.
+fn link_new(src: &Path, dst: &Path) -> io::Result<()> {
+    match fs::hard_link(src, dst) {
+        Err(e) if e.kind() == io::ErrorKind::Unsupported => {
+            let mut out = OpenOptions::new().write(true).create_new(true).open(dst)?;
+            let copied = io::copy(&mut File::open(src)?, &mut out).and_then(|_| out.sync_all());
+            if copied.is_err() {
+                let _ = fs::remove_file(dst);
+            }
+            copied
+        }
+        other => other,
+    }
+}
+
+/// Part of a temporary file's name: the process id where there is one, so
+/// two processes sharing a folder never pick the same name.
+fn process_tag() -> u32 {
+    #[cfg(not(target_os = "wasi"))]
+    return std::process::id();
+    // WASI has no process ids (`std::process::id` panics there).
+    #[cfg(target_os = "wasi")]
+    0
 }
 
 /// A file or folder name that cannot leave its folder.

@@ -24,11 +24,11 @@ impl Outbox {
         content_type: Option<&str>,
     ) -> io::Result<()> {
         let dir = self.batch_dir(&batch.id)?;
-        let _guard = self.shared.lock_batches();
+        let _guard = self.lock_batches();
         let fresh = !dir.exists();
         fs::create_dir_all(&dir)?;
         if fresh {
-            durable::sync_dir(&self.shared.root.join(disk::BATCHES))?;
+            durable::sync_dir(&self.root.join(disk::BATCHES))?;
         }
         let entry = BatchEntry {
             instance: instance.map(str::to_owned),
@@ -61,7 +61,7 @@ impl Outbox {
     /// by index. Unknown or already finished batches: `Ok(None)`.
     pub fn finish_batch(&self, batch_id: &str) -> io::Result<Option<JobId>> {
         let dir = self.batch_dir(batch_id)?;
-        let _guard = self.shared.lock_batches();
+        let _guard = self.lock_batches();
         if !dir.exists() {
             return Ok(None);
         }
@@ -70,7 +70,7 @@ impl Outbox {
         let id = match fs::read_to_string(&marker) {
             Ok(id) if disk::is_safe_name(id.trim()) => {
                 let id = id.trim().to_owned();
-                if self.shared.job_exists(&id) {
+                if self.job_exists(&id) {
                     self.remove_batch_dir(&dir)?;
                     return Ok(None);
                 }
@@ -129,21 +129,21 @@ impl Outbox {
                 "batch id is not a safe directory name",
             ));
         }
-        Ok(self.shared.root.join(disk::BATCHES).join(batch_id))
+        Ok(self.root.join(disk::BATCHES).join(batch_id))
     }
 
     fn remove_batch_dir(&self, dir: &Path) -> io::Result<()> {
         fs::remove_dir_all(dir)?;
-        durable::sync_dir(&self.shared.root.join(disk::BATCHES))
+        durable::sync_dir(&self.root.join(disk::BATCHES))
     }
 
     /// After a crash in `finish_batch`: batches whose job was committed are removed.
     pub(super) fn recover_batches(&self) -> io::Result<()> {
-        let bdir = self.shared.root.join(disk::BATCHES);
+        let bdir = self.root.join(disk::BATCHES);
         for name in disk::list_names(&bdir)? {
             let dir = bdir.join(&name);
             if let Ok(id) = fs::read_to_string(dir.join(disk::BATCH_JOB_MARKER))
-                && self.shared.job_exists(id.trim())
+                && self.job_exists(id.trim())
             {
                 self.remove_batch_dir(&dir)?;
             }
@@ -155,7 +155,7 @@ impl Outbox {
     /// rule (`samsung_core::sns::Bridge::adopt_batch`): the daemon hands
     /// them over and posts one when the core closes it.
     pub fn open_batches(&self) -> io::Result<Vec<OpenBatch>> {
-        let bdir = self.shared.root.join(disk::BATCHES);
+        let bdir = self.root.join(disk::BATCHES);
         let mut out = Vec::new();
         for id in disk::list_names(&bdir)? {
             let dir = bdir.join(&id);
@@ -170,6 +170,38 @@ impl Outbox {
             });
         }
         Ok(out)
+    }
+}
+
+/// How often the batches on disk are offered to the core again. At start a
+/// batch can be left over from sessions a restart lost; while running, one
+/// can lose its session (evicted while a file was being stored) or fail to
+/// be queued when it closed.
+pub const BATCH_RESCAN: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Offers the batches on disk to the core (at start and now and then: a
+/// batch can be left over from sessions a restart lost, or lose its
+/// session while running); it keeps the ones no session holds and closes
+/// each after the batch idle time from its newest file, with a
+/// `BridgeEvent::BatchClosed` that the frontend hands to
+/// [`post_closed_batch`].
+pub fn adopt_batches(bridge: &mut samsung_core::sns::Bridge, batches: &[OpenBatch]) {
+    for b in batches {
+        // Refused: a session holds it (and closes it), or too many are
+        // tracked (offered again at the next look).
+        bridge.adopt_batch(&b.id, b.files, crate::clock::instant(b.last_activity));
+    }
+}
+
+/// Queues the post of a batch the core closed (`BridgeEvent::BatchClosed`).
+pub fn post_closed_batch(outbox: &Outbox, batch: &str, uploaded: usize) {
+    match outbox.finish_batch(batch) {
+        Ok(Some(job)) => {
+            info!("batch {batch} closed with {uploaded} file(s): queued as outbox job {job}")
+        }
+        Ok(None) => {}
+        // The batch stays on disk: the next look offers it to the core again.
+        Err(e) => tracing::error!("batch {batch}: cannot queue it: {e}"),
     }
 }
 

@@ -1,4 +1,4 @@
-//! What "on disk" means for the daemon, in one place: a file is fsynced
+//! What "on disk" means for the bridge, in one place: a file is fsynced
 //! before it counts, a replaced file is never seen half-written, and a
 //! directory is fsynced after an entry in it was created, renamed or removed
 //! (otherwise a crash can lose the entry even though the data was synced).
@@ -9,8 +9,13 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 /// Makes a directory's entries (creations, renames, removals) durable.
+/// A runtime that cannot sync a directory (some WASI hosts) gives what it
+/// offers: the entries are then as durable as that runtime makes them.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
+    match File::open(dir)?.sync_all() {
+        Err(e) if e.kind() == io::ErrorKind::Unsupported => Ok(()),
+        other => other,
+    }
 }
 
 /// Writes a new file and fsyncs it (not its directory: the caller syncs

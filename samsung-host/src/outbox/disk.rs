@@ -26,27 +26,22 @@ use serde::{Deserialize, Serialize};
 use super::ShellValues;
 
 /// Format version of `job.json` / `state.json`.
-pub(crate) const FORMAT_VERSION: u32 = 1;
-pub(crate) const JOB_FILE: &str = "job.json";
-pub(crate) const STATE_FILE: &str = "state.json";
-pub(crate) const RETRY_MARKER: &str = "retry-now";
-pub(crate) const LOCK_FILE: &str = "lock";
-pub(crate) const JOBS: &str = "jobs";
-pub(crate) const DONE: &str = "done";
-pub(crate) const TMP: &str = "tmp";
-pub(crate) const BATCHES: &str = "batches";
+pub const FORMAT_VERSION: u32 = 1;
+pub const JOB_FILE: &str = "job.json";
+pub const STATE_FILE: &str = "state.json";
+pub const RETRY_MARKER: &str = "retry-now";
+pub const LOCK_FILE: &str = "lock";
+pub const JOBS: &str = "jobs";
+pub const DONE: &str = "done";
+pub const TMP: &str = "tmp";
+pub const BATCHES: &str = "batches";
 /// In a batch directory: the id of the job it is being turned into.
-pub(crate) const BATCH_JOB_MARKER: &str = "job";
+pub const BATCH_JOB_MARKER: &str = "job";
 
-/// Milliseconds since the Unix epoch (0 if the clock is before 1970).
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
+pub use crate::clock::now_ms;
 
 /// `YYYY-MM-DD HH:MM:SS` (UTC) of a Unix time in milliseconds.
-pub(crate) fn format_utc(ms: u64) -> String {
+pub fn format_utc(ms: u64) -> String {
     let t = CivilTime::from_unix_millis(ms);
     format!(
         "{}-{:02}-{:02} {:02}:{:02}:{:02}",
@@ -55,7 +50,7 @@ pub(crate) fn format_utc(ms: u64) -> String {
 }
 
 /// A fresh job id: UTC time (sortable) and 32 random bits, e.g. `20261127T085501.123Z-3fa9c2d1`.
-pub(crate) fn new_job_id(now: u64) -> String {
+pub fn new_job_id(now: u64) -> String {
     let t = CivilTime::from_unix_millis(now);
     format!(
         "{:04}{:02}{:02}T{:02}{:02}{:02}.{:03}Z-{:08x}",
@@ -70,7 +65,7 @@ pub(crate) fn new_job_id(now: u64) -> String {
     )
 }
 
-pub(crate) fn random_u32() -> u32 {
+pub fn random_u32() -> u32 {
     // The id only has to differ from the other ids of the same millisecond;
     // if the OS RNG fails, a counter and the clock's nanoseconds do.
     static FALLBACK: AtomicU32 = AtomicU32::new(0);
@@ -83,7 +78,7 @@ pub(crate) fn random_u32() -> u32 {
 }
 
 /// Names that are safe as a single path component and that we created: ids, batch ids.
-pub(crate) fn is_safe_name(s: &str) -> bool {
+pub fn is_safe_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 96
         && !s.starts_with('.')
@@ -93,7 +88,7 @@ pub(crate) fn is_safe_name(s: &str) -> bool {
 
 /// One file of a job, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct StoredFile {
+pub struct StoredFile {
     /// Name inside the job directory (`media-0`, …).
     pub file: String,
     /// The name the camera gave it (for the multipart / MIME headers only).
@@ -105,7 +100,7 @@ pub(crate) struct StoredFile {
 
 /// A Mastodon post (or thread).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct MastodonSpec {
+pub struct MastodonSpec {
     pub instance: Option<String>,
     pub caption: String,
     pub album: Option<String>,
@@ -116,7 +111,7 @@ pub(crate) struct MastodonSpec {
 
 /// An e-mail via the smarthost.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct MailSpec {
+pub struct MailSpec {
     pub from: String,
     pub to: Vec<String>,
     pub subject: String,
@@ -126,7 +121,7 @@ pub(crate) struct MailSpec {
 
 /// A shell command for one stored file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct ShellSpec {
+pub struct ShellSpec {
     pub instance: Option<String>,
     pub values: ShellValues,
 }
@@ -134,7 +129,7 @@ pub(crate) struct ShellSpec {
 /// What a job does (immutable after creation).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
-pub(crate) enum JobSpec {
+pub enum JobSpec {
     Mastodon(MastodonSpec),
     Mail(MailSpec),
     Shell(ShellSpec),
@@ -142,7 +137,7 @@ pub(crate) enum JobSpec {
 
 /// `job.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct JobFile {
+pub struct JobFile {
     pub version: u32,
     pub id: String,
     pub created_ms: u64,
@@ -174,14 +169,14 @@ impl JobFile {
     }
 }
 
-pub(crate) fn with_instance(action: &str, instance: Option<&str>) -> String {
+pub fn with_instance(action: &str, instance: Option<&str>) -> String {
     match instance {
         Some(i) => format!("{action}.{i}"),
         None => action.to_owned(),
     }
 }
 
-pub(crate) fn count(n: usize, what: &str) -> String {
+pub fn count(n: usize, what: &str) -> String {
     if n == 1 {
         format!("1 {what}")
     } else {
@@ -190,7 +185,7 @@ pub(crate) fn count(n: usize, what: &str) -> String {
 }
 
 /// At most `max` characters, control characters replaced, `…` when cut.
-pub(crate) fn excerpt(s: &str, max: usize) -> String {
+pub fn excerpt(s: &str, max: usize) -> String {
     let mut out: String = s
         .trim()
         .chars()
@@ -205,7 +200,7 @@ pub(crate) fn excerpt(s: &str, max: usize) -> String {
 
 /// `state.json`: rewritten (durably) after every step.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct JobProgress {
+pub struct JobProgress {
     /// Attempts, when due, how it ended (the core's retry bookkeeping; its
     /// fields are the top-level keys of `state.json`).
     #[serde(flatten)]
@@ -226,13 +221,13 @@ impl JobProgress {
 }
 
 /// The JSON of `job.json` / `state.json` (never fails for these types).
-pub(crate) fn to_json<T: Serialize>(v: &T) -> io::Result<Vec<u8>> {
+pub fn to_json<T: Serialize>(v: &T) -> io::Result<Vec<u8>> {
     let mut out = serde_json::to_vec_pretty(v).map_err(io::Error::other)?;
     out.push(b'\n');
     Ok(out)
 }
 
-pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> io::Result<T> {
+pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> io::Result<T> {
     let bytes = fs::read(path)?;
     serde_json::from_slice(&bytes).map_err(|e| {
         io::Error::new(
@@ -245,7 +240,7 @@ pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> io::Result
 use crate::durable::{self, sync_dir, write_synced};
 
 /// Puts `src` at `dst` (same file system: a hard link; otherwise a copy) and fsyncs it.
-pub(crate) fn link_or_copy(src: &Path, dst: &Path) -> io::Result<()> {
+pub fn link_or_copy(src: &Path, dst: &Path) -> io::Result<()> {
     if fs::hard_link(src, dst).is_err() {
         fs::copy(src, dst)?;
     }
@@ -254,7 +249,7 @@ pub(crate) fn link_or_copy(src: &Path, dst: &Path) -> io::Result<()> {
 }
 
 /// Moves `src` to `dst` (rename; across file systems: copy, fsync, remove).
-pub(crate) fn move_file(src: &Path, dst: &Path) -> io::Result<()> {
+pub fn move_file(src: &Path, dst: &Path) -> io::Result<()> {
     match fs::rename(src, dst) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::CrossesDevices => {
@@ -267,7 +262,7 @@ pub(crate) fn move_file(src: &Path, dst: &Path) -> io::Result<()> {
 }
 
 /// Names of the entries of `dir` that are safe names, sorted (missing dir: none).
-pub(crate) fn list_names(dir: &Path) -> io::Result<Vec<String>> {
+pub fn list_names(dir: &Path) -> io::Result<Vec<String>> {
     let rd = match fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -284,13 +279,13 @@ pub(crate) fn list_names(dir: &Path) -> io::Result<Vec<String>> {
     Ok(out)
 }
 
-pub(crate) fn load_job(dir: &Path) -> io::Result<(JobFile, JobProgress)> {
+pub fn load_job(dir: &Path) -> io::Result<(JobFile, JobProgress)> {
     let job: JobFile = read_json(&dir.join(JOB_FILE))?;
     let state = read_json(&dir.join(STATE_FILE))?;
     Ok((job, state))
 }
 
-pub(crate) fn save_state(dir: &Path, state: &JobProgress) -> io::Result<()> {
+pub fn save_state(dir: &Path, state: &JobProgress) -> io::Result<()> {
     durable::replace(&dir.join(STATE_FILE), &to_json(state)?)
 }
 
@@ -298,7 +293,7 @@ pub(crate) fn save_state(dir: &Path, state: &JobProgress) -> io::Result<()> {
 /// crash there is either no job or a complete one (plus debris in `tmp/`
 /// that `open` removes). `files` (source, name in the job) are hard-linked
 /// or copied: their owner keeps (and later deletes) them.
-pub(crate) fn commit_job(root: &Path, job: &JobFile, files: &[(&Path, &str)]) -> io::Result<()> {
+pub fn commit_job(root: &Path, job: &JobFile, files: &[(&Path, &str)]) -> io::Result<()> {
     let staging = root.join(TMP).join(&job.id);
     if staging.exists() {
         fs::remove_dir_all(&staging)?;

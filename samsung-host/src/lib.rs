@@ -1,0 +1,71 @@
+//! The bridge's on-disk formats and durable file operations, for the std
+//! frontends of `samsung-core`: the Linux daemon (`frontend-smol`) and the
+//! WASI component (`frontend-wasi`). One copy of the upload store, the
+//! session file and the outbox, so both frontends keep the same folder
+//! layout, file names and job format, and a folder written by one can be
+//! served or resumed by the other.
+//!
+//! Everything here is synchronous std I/O (files, no sockets, no async
+//! runtime) and builds for `wasm32-wasip2`. Blocking calls (fsync, links,
+//! job commits) take milliseconds: an async frontend runs them off its
+//! event loop where it has threads, or simply inline where it has one.
+//!
+//! # What a frontend calls, in order
+//!
+//! **Start-up**
+//! 1. [`store::Store::open`]`(UPLOAD_FOLDER)` — creates the folder, sweeps
+//!    partial uploads a crash left in `.incoming/`.
+//! 2. [`sessions::SessionFile::open`]`(SESSION_FOLDER)`, then
+//!    [`sessions::SessionFile::restore`]`(&mut bridge, clock::now())` into
+//!    the fresh `samsung_core::sns::Bridge`.
+//! 3. [`outbox::Outbox::open`]`(OUTBOX_FOLDER, settings, notify)` — locks
+//!    it, drops half-written jobs, schedules the jobs of an earlier run;
+//!    `notify` is called whenever a job was scheduled (wake your runner).
+//!
+//! **Per upload / e-mail** (the core's `conn::Event`s)
+//! 4. `Event::UploadStart`/`AttachmentStart`: [`store::Store::temp_file`]
+//!    `(file_name)`; each body chunk: [`store::TempFile::write`].
+//! 5. `Event::UploadComplete`: [`deliver::finish_upload`]`(&store, &outbox,
+//!    &upload, temp)`; `Event::EmailComplete`: [`deliver::finish_email`]
+//!    `(&store, &outbox, &email, files)`. Both fsync, run the core's
+//!    delivery plan (place files under their folder with no overwrite,
+//!    queue Mastodon/mail/shell jobs, add to a social batch), log one line,
+//!    and return whether the camera may be told `succ`
+//!    (`Connection::handle_stored`). A failed or aborted upload:
+//!    [`store::TempFile::discard`].
+//! 6. After a core call changed the sessions
+//!    (`bridge.sessions_revision()` differs:
+//!    [`sessions::SessionFile::is_saved`] is false):
+//!    [`sessions::SessionFile::save_bridge`] (or `save` with a snapshot
+//!    closure when the bridge is behind a lock) before answering.
+//!
+//! **Timers** (with the core's `handle_timeout` / `poll_timeout`)
+//! 7. Every [`outbox::BATCH_RESCAN`]: [`outbox::adopt_batches`]`(&mut
+//!    bridge, &outbox.open_batches()?)`; on `BridgeEvent::BatchClosed`:
+//!    [`outbox::post_closed_batch`]`(&outbox, &batch, uploaded)`.
+//!
+//! **The outbox runner** (one or more; a thread or an async task)
+//! 8. Loop: `outbox.sched().next_step(clock::now_ms())` gives a
+//!    [`outbox::Step`]:
+//!    - `Housekeeping`: [`outbox::Outbox::housekeeping`]`(now_ms)`, then
+//!      `sched().housekeeping_done()`;
+//!    - `Run(claim)`: [`outbox::Outbox::begin`]`(&claim.id)` gives an
+//!      [`outbox::Attempt`] (job, directory, progress); run it by its
+//!      `job.spec` (Mastodon: the core's `PostJob`, saving with
+//!      [`outbox::Attempt::save`] on `PostEvent::ProgressChanged`), then
+//!      [`outbox::Outbox::finish`]`(attempt, result, now_ms)` returns when
+//!      it is due again, and `sched().release(claim, due)`;
+//!    - `Wait(d)`: sleep `d` or until `notify` fires.
+//!
+//! **Tools**: [`outbox::Outbox::list`] / [`outbox::Outbox::render_list`]
+//! (`samsung-bridge outbox`), [`outbox::Outbox::retry_now`] (`outbox
+//! retry`), [`clock`] for the wall clock as the core's `Instant`.
+
+pub mod clock;
+pub mod deliver;
+pub mod durable;
+pub mod outbox;
+pub mod sessions;
+pub mod store;
+#[cfg(test)]
+mod testutil;
