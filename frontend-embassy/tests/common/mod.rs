@@ -278,3 +278,43 @@ pub async fn eventually<T>(what: &str, timeout: Duration, mut f: impl FnMut() ->
         embassy_time::Timer::after_millis(100).await;
     }
 }
+
+/// `cameras` cameras at once, each opening `each` connections back to back
+/// (a hotspot check each, as the cameras do on joining): how many were
+/// answered, and how many refused.
+pub async fn back_to_back(stack: Stack<'static>, cameras: usize, each: usize) -> (usize, usize) {
+    let req = b"GET / HTTP/1.1\r\nHost: gld.samsungosp.com\r\n\r\n";
+    let one_camera = async |_: usize| {
+        let (mut ok, mut refused) = (0, 0);
+        for _ in 0..each {
+            let mut rx = [0u8; 2048];
+            let mut tx = [0u8; 1024];
+            let mut s = TcpSocket::new(stack, &mut rx, &mut tx);
+            if s.connect((embassy_net::Ipv4Address::from(BOARD_IP), 80))
+                .await
+                .is_err()
+            {
+                refused += 1;
+                continue;
+            }
+            send_all(&mut s, req).await;
+            let answer = read_to_end(&mut s).await;
+            if answer.starts_with(b"HTTP/1.1 200") {
+                ok += 1;
+            } else {
+                refused += 1;
+            }
+            s.close();
+        }
+        (ok, refused)
+    };
+    let all = embassy_futures::join::join_array(core::array::from_fn::<_, 8, _>(|i| async move {
+        if i < cameras {
+            one_camera(i).await
+        } else {
+            (0, 0)
+        }
+    }))
+    .await;
+    all.iter().fold((0, 0), |(a, b), (c, d)| (a + c, b + d))
+}
