@@ -308,3 +308,74 @@ fn upstream_down_or_refusing_gets_an_error_and_the_retry_works() {
     assert_eq!(mock.get_bytes(&toots[0].media[0].1), photo);
     assert_eq!(mock.count_requests("POST", "/api/v2/media", 200), 1);
 }
+
+#[test]
+fn stalled_and_cut_off_cameras_get_no_succ_and_nothing_is_posted() {
+    let mock = Mock::start();
+    let app = app(board_config(&format!(
+        "[LIMITS]\nHEADER_TIMEOUT = 1\nBODY_TIMEOUT = 1\n\
+         [MASTODON]\nBASE_URL = \"{}\"\nTOKEN = \"alice_token\"\n[ACTIONS]\nfacebook = \"mastodon\"\n",
+        mock.base_url()
+    )));
+    let photo = jpeg_of_len(30_000).unwrap();
+    let toots = run(app, async |cam| {
+        let connect = async || {
+            let s = embassy_net::tcp::TcpSocket::new(
+                cam,
+                Box::leak(vec![0u8; 4096].into_boxed_slice()),
+                Box::leak(vec![0u8; 4096].into_boxed_slice()),
+            );
+            let mut s = s;
+            s.connect((embassy_net::Ipv4Address::from(BOARD_IP), 80))
+                .await
+                .expect("connect");
+            s
+        };
+        // A head that never ends: an error answer after HEADER_TIMEOUT.
+        let mut s = connect().await;
+        send_all(&mut s, b"GET / HTTP/1.1\r\nHost: gld.sam").await;
+        let a = read_to_end(&mut s).await;
+        assert!(
+            (400..500).contains(&status(&a)),
+            "{}",
+            String::from_utf8_lossy(&a)
+        );
+        let key = login(cam, "facebook").await;
+        assert_eq!(
+            status(&announce(cam, "facebook", &key, "S.JPG", "Stall~s").await),
+            200
+        );
+        let put = put_request(&key, "S.JPG", &photo);
+        // A body that stalls halfway: no succ.
+        let mut s = connect().await;
+        send_all(&mut s, &put[..put.len() / 2]).await;
+        let a = read_to_end(&mut s).await;
+        assert!(
+            a.is_empty() || status(&a) >= 400,
+            "{}",
+            String::from_utf8_lossy(&a)
+        );
+        // A camera that disconnects halfway.
+        let mut s = connect().await;
+        send_all(&mut s, &put[..put.len() / 3]).await;
+        s.close();
+        drop(s);
+        embassy_time::Timer::after_millis(300).await;
+        // Its retry arrives whole and is posted.
+        let a = exchange(cam, &put).await;
+        assert_eq!(body(&a), "<Response Status=\"succ\" />");
+        eventually("the status", WAIT, || {
+            let t = mock.statuses();
+            (!t.is_empty()).then_some(t)
+        })
+        .await
+    });
+    assert_eq!(toots.len(), 1);
+    assert_eq!(toots[0].media.len(), 1);
+    assert_eq!(mock.get_bytes(&toots[0].media[0].1), photo);
+    assert_eq!(
+        mock.count_requests("POST", "/api/v2/media", 200),
+        1,
+        "a cut-off photo reached the server"
+    );
+}
