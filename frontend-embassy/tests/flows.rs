@@ -236,11 +236,25 @@ fn an_email_to_a_mastodon_recipient_becomes_one_status() {
             "{}",
             String::from_utf8_lossy(&answer)
         );
-        eventually("the status", WAIT, || {
+        let first = eventually("the status", WAIT, || {
             let t = mock.statuses();
             (!t.is_empty()).then_some(t)
         })
-        .await
+        .await;
+        // Without photos: the text alone.
+        let answer = exchange(cam, &email(&["toot@example.org"], "Just words", &[])).await;
+        assert_eq!(body(&answer), "<Response Status=\"succ\" />");
+        let all = eventually("the text status", WAIT, || {
+            let t = mock.statuses();
+            (t.len() >= 2).then_some(t)
+        })
+        .await;
+        assert!(
+            all[1].text.starts_with("Just words") && all[1].media.is_empty(),
+            "{:?}",
+            all[1]
+        );
+        first
     });
     assert_eq!(toots.len(), 1);
     assert!(
