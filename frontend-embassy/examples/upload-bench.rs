@@ -18,7 +18,7 @@ use common::*;
 use embassy_net::tcp::TcpSocket;
 use peak_alloc::PeakAlloc;
 use samsung_bridge_embassy::host::TcpUpstream;
-use samsung_bridge_embassy::{App, HTTP_WORKER_RAM, HTTP_WORKERS, MAX_POSTS};
+use samsung_bridge_embassy::{App, HTTP_WORKER_RAM, HTTP_WORKERS, MAX_POSTS, MAX_UPSTREAM_LINKS};
 
 #[global_allocator]
 static HEAP: PeakAlloc = PeakAlloc;
@@ -152,7 +152,7 @@ fn main() {
     let workers = HTTP_WORKERS * HTTP_WORKER_RAM;
     println!(
         "static RAM of the board's buffers: {HTTP_WORKERS} accept loops x {HTTP_WORKER_RAM} B = {workers} B; \
-         TLS session buffers + parsed roots {tls_ram} B; posts held <= {MAX_POSTS}; total {:.1} KiB",
+         TLS: {MAX_UPSTREAM_LINKS} sessions' record buffers + parsed roots {tls_ram} B; posts held <= {MAX_POSTS}; total {:.1} KiB",
         (workers + tls_ram) as f64 / 1024.0
     );
 }
@@ -182,5 +182,5 @@ fn tls_upload() -> usize {
     println!(
         "parsed trust roots: {roots} B on the Rust heap (mbedtls uses libc calloc on the host)"
     );
-    roots + SESSION_BUFFERS
+    roots + samsung_bridge_embassy::MAX_UPSTREAM_LINKS * SESSION_BUFFERS
 }

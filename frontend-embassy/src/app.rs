@@ -8,6 +8,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use embassy_sync::blocking_mutex::Mutex;
 use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
+use embassy_sync::semaphore::GreedySemaphore;
 use embassy_sync::signal::Signal;
 use samsung_core::mastodon::BaseUrl;
 use samsung_core::sns::Bridge;
@@ -31,6 +32,8 @@ pub struct App<U: Upstream> {
     /// The `[MASTODON]` accounts' servers, parsed once.
     servers: Vec<(Option<String>, BaseUrl)>,
     pub(crate) posts: Mutex<CriticalSectionRawMutex, RefCell<Posts>>,
+    /// The upstream connection slots ([`crate::MAX_UPSTREAM_LINKS`]).
+    pub(crate) links: GreedySemaphore<CriticalSectionRawMutex>,
     /// Wakes the poster: a batch or an e-mail is ready to post.
     pub(crate) post_ready: Signal<CriticalSectionRawMutex, ()>,
     #[cfg(feature = "tls")]
@@ -74,6 +77,7 @@ impl<U: Upstream> App<U> {
             upstream,
             servers,
             posts: Mutex::new(RefCell::new(Posts::default())),
+            links: GreedySemaphore::new(crate::MAX_UPSTREAM_LINKS),
             post_ready: Signal::new(),
             #[cfg(feature = "tls")]
             tls: None,

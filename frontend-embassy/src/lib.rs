@@ -43,7 +43,7 @@ mod upstream;
 
 pub use app::App;
 pub use config::{BoardConfig, ConfigError, WifiConfig};
-pub use forward::{MAX_MEDIA_PER_POST, MAX_POSTS, run_poster};
+pub use forward::{MAX_MEDIA_PER_POST, MAX_POSTS, MAX_UPSTREAM_LINKS, run_poster};
 pub use server::{
     HTTP_PORT, HTTP_READ_BUF, HTTP_RX_BUF, HTTP_TX_BUF, HTTP_WORKER_RAM, HTTP_WORKERS, run_http,
 };

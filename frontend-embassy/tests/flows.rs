@@ -393,3 +393,49 @@ fn stalled_and_cut_off_cameras_get_no_succ_and_nothing_is_posted() {
         "a cut-off photo reached the server"
     );
 }
+
+#[test]
+fn three_photos_at_once_share_the_upstream_slots() {
+    // More uploads than MAX_UPSTREAM_LINKS at once: the extra one waits for
+    // a slot, and all three reach the server.
+    const { assert!(samsung_bridge_embassy::MAX_UPSTREAM_LINKS < 3) };
+    let mock = Mock::start();
+    let app = app(config_for(&mock.base_url()));
+    let photos: Vec<Vec<u8>> = (0..3)
+        .map(|i| jpeg_of_len(200_000 + i * 7).unwrap())
+        .collect();
+    let toots = run(app, async |cam| {
+        let key = login(cam, "facebook").await;
+        for i in 0..3 {
+            let a = announce(cam, "facebook", &key, &format!("M{i}.JPG"), "Three~a~b~c").await;
+            assert_eq!(status(&a), 200);
+        }
+        let puts: Vec<Vec<u8>> = (0..3)
+            .map(|i| put_request(&key, &format!("M{i}.JPG"), &photos[i]))
+            .collect();
+        let (a, b, c) = embassy_futures::join::join3(
+            exchange(cam, &puts[0]),
+            exchange(cam, &puts[1]),
+            exchange(cam, &puts[2]),
+        )
+        .await;
+        for answer in [a, b, c] {
+            assert_eq!(body(&answer), "<Response Status=\"succ\" />");
+        }
+        eventually("the status", WAIT, || {
+            let t = mock.statuses();
+            (!t.is_empty()).then_some(t)
+        })
+        .await
+    });
+    assert_eq!(toots.len(), 1);
+    let mut got: Vec<Vec<u8>> = toots[0]
+        .media
+        .iter()
+        .map(|m| mock.get_bytes(&m.1))
+        .collect();
+    got.sort();
+    let mut want = photos.clone();
+    want.sort();
+    assert!(got == want, "the three photos on the server");
+}
