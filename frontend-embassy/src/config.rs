@@ -204,8 +204,14 @@ impl BoardConfig {
     /// runs [`BoardConfig::fallback`], so its AP comes up and the serial
     /// log says what to fix.
     pub fn parse_or_fallback(text: Option<&str>) -> Self {
+        Self::parse_or_fallback_with(text, &mut NoFiles)
+    }
+
+    /// [`BoardConfig::parse_or_fallback`] with token files and `CA_FILE`
+    /// read through `files` (host builds).
+    pub fn parse_or_fallback_with(text: Option<&str>, files: &mut dyn Files) -> Self {
         let result = match text {
-            Some(t) => Self::parse(t),
+            Some(t) => Self::parse_with_files(t, files),
             None => Err(ConfigError(model::ConfigError {
                 key: None,
                 reason: String::from("no configuration was written to the board"),
