@@ -6,7 +6,10 @@
 //! crate's constants; and how many accept loops five cameras need.
 //!
 //! `cargo run -p samsung-bridge-embassy --example upload-bench --release [--features tls]`
-//! (mastodon-mock from `SAMSUNG_TEST_VENV` or `.venv`).
+//! (mastodon-mock from `SAMSUNG_TEST_VENV` or `.venv`). mbedtls allocates
+//! from libc on the host, out of the counting allocator's sight: its share
+//! is measured with `valgrind --tool=massif target/release/examples/upload-bench
+//! --tls-only` and `ms_print` (see `tls::SESSION_BUFFERS`).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -121,6 +124,13 @@ fn config(extra: &str, url: &str) -> samsung_bridge_embassy::BoardConfig {
 }
 
 fn main() {
+    // `--tls-only`: just the HTTPS upload, for a heap profiler that also
+    // sees mbedtls's libc allocations (valgrind --tool=massif).
+    #[cfg(feature = "tls")]
+    if std::env::args().any(|a| a == "--tls-only") {
+        tls_upload();
+        return;
+    }
     // Five cameras back to back, by number of accept loops.
     let mut table = Vec::new();
     for workers in 1..=HTTP_WORKERS {

@@ -29,9 +29,13 @@ pub const ROOTS_PEM: &str = concat!(
     include_str!("../roots/USERTrust_ECC_Certification_Authority.pem"),
 );
 
-/// mbedtls-rs's record buffers: one incoming and one outgoing record of up
-/// to 16 KiB each, per session (its prebuilt libraries fix the size).
-pub const SESSION_BUFFERS: usize = 2 * 16 * 1024 + 2 * 512;
+/// The heap one TLS session holds while open: mbedtls's incoming and
+/// outgoing record buffers (16,765 B each; its prebuilt libraries fix the
+/// size) and its SSL context (3,504 B), as measured with valgrind's massif
+/// on the host (`examples/upload-bench --tls-only`). The handshake needs
+/// about 16 KiB more for a moment; the parsed [`ROOTS_PEM`] about 12 KiB,
+/// once.
+pub const SESSION_BUFFERS: usize = 2 * 16_765 + 3_504;
 
 /// An open TLS connection.
 pub type TlsStream<'a, T> = Session<'a, T>;
