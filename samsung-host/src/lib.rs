@@ -65,6 +65,8 @@
 //! (`samsung-bridge outbox`), [`outbox::Outbox::retry_now`] (`outbox
 //! retry`), [`clock`] for the wall clock as the core's `Instant`.
 
+#![warn(missing_docs)]
+
 pub mod clock;
 pub mod deliver;
 pub mod durable;
