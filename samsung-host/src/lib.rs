@@ -21,6 +21,7 @@
 //! 3. [`outbox::Outbox::open`]`(OUTBOX_FOLDER, settings, notify)` — locks
 //!    it, drops half-written jobs, schedules the jobs of an earlier run;
 //!    `notify` is called whenever a job was scheduled (wake your runner).
+//!    Then [`startup::announce_config`] logs what the configuration does.
 //!
 //! **Per connection** (`Connection::new(`[`conn::client_addr`]`(peer), now)`)
 //! 4. A [`conn::Transfers`] per connection. Data borrowed from the input
@@ -76,6 +77,7 @@ pub mod deliver;
 pub mod durable;
 pub mod outbox;
 pub mod sessions;
+pub mod startup;
 pub mod store;
 #[cfg(test)]
 mod testutil;

@@ -26,6 +26,7 @@ use smol::{Async, LocalExecutor, Timer};
 
 use samsung_host::conn::{Next, Transfers, client_addr, log_request};
 use samsung_host::sessions::SessionFile;
+use samsung_host::startup::announce_config;
 use samsung_host::store::Store;
 
 use crate::config::Config;
@@ -191,7 +192,7 @@ pub fn run(config: Config) -> Result<(), String> {
         "samsung-bridge {} listening on {local} (cameras connect to port 80: forward it here)",
         env!("CARGO_PKG_VERSION")
     );
-    announce_config(&config, store.root());
+    announce_config(config.source.as_deref(), &config.model, store.root());
 
     let shared = Arc::new(Shared {
         bridge: Mutex::new(bridge),
@@ -270,29 +271,6 @@ fn serve_until_signal(
         );
     }
     result
-}
-
-fn announce_config(config: &Config, root: &Path) {
-    match &config.source {
-        None => tracing::info!(
-            "no --config given: embedded default — accepting any camera, storing every upload \
-             under {}, forwarding nothing",
-            root.display()
-        ),
-        Some(path) => tracing::info!("configuration from {}", path.display()),
-    }
-    match &config.model.senders {
-        None => tracing::info!("accepting every camera (no SENDERS whitelist)"),
-        Some(list) => tracing::info!(users = list.len(), "SENDERS whitelist active"),
-    }
-    if config.model.insecure_download {
-        tracing::warn!(
-            "INSECURE_DOWNLOAD: stored files are readable by anyone who can reach this port"
-        );
-    }
-    for w in &config.model.warnings {
-        tracing::warn!("config: {w}");
-    }
 }
 
 async fn accept_loop(
