@@ -21,18 +21,22 @@
 //! 3. [`outbox::Outbox::open`]`(OUTBOX_FOLDER, settings, notify)` — locks
 //!    it, drops half-written jobs, schedules the jobs of an earlier run;
 //!    `notify` is called whenever a job was scheduled (wake your runner).
+//!    Then [`startup::announce_config`] logs what the configuration does.
 //!
-//! **Per upload / e-mail** (the core's `conn::Event`s)
-//! 4. `Event::UploadStart`/`AttachmentStart`: [`store::Store::temp_file`]
-//!    `(file_name)`; each body chunk: [`store::TempFile::write`].
-//! 5. `Event::UploadComplete`: [`deliver::finish_upload`]`(&store, &outbox,
-//!    &upload, temp)`; `Event::EmailComplete`: [`deliver::finish_email`]
-//!    `(&store, &outbox, &email, files)`. Both fsync, run the core's
-//!    delivery plan (place files under their folder with no overwrite,
-//!    queue Mastodon/mail/shell jobs, add to a social batch), log one line,
-//!    and return whether the camera may be told `succ`
-//!    (`Connection::handle_stored`). A failed or aborted upload:
-//!    [`store::TempFile::discard`].
+//! **Per connection** (`Connection::new(`[`conn::client_addr`]`(peer), now)`)
+//! 4. A [`conn::Transfers`] per connection. Data borrowed from the input
+//!    (`Event::into_owned` gives `Err((transfer, data))`):
+//!    [`conn::Transfers::write`]; every other event:
+//!    [`conn::Transfers::on_event`]`(&store, &excluded, ev)`, which keeps
+//!    uploads and attachments in temporary files and returns a
+//!    [`conn::Next`]:
+//! 5. `Next::Store(finish)`: [`conn::Finish::run`]`(&store, &outbox)` —
+//!    fsync, the core's delivery plan (place files under their folder with
+//!    no overwrite, queue Mastodon/mail/shell jobs, add to a social batch;
+//!    [`deliver`]), one log line — then `conn.handle_stored(bridge, now,
+//!    finish.transfer(), stored)`; `Next::Download { answer, file }`:
+//!    `conn.handle_download(answer)` and stream `file` after the head.
+//!    At the end: [`conn::log_request`]`(peer.ip(), conn.summary())`.
 //! 6. After a core call changed the sessions
 //!    (`bridge.sessions_revision()` differs:
 //!    [`sessions::SessionFile::is_saved`] is false):
@@ -45,14 +49,18 @@
 //!    [`outbox::post_closed_batch`]`(&outbox, &batch, uploaded)`.
 //!
 //! **The outbox runner** (one or more; a thread or an async task)
-//! 8. Loop: `outbox.sched().next_step(clock::now_ms())` gives a
-//!    [`outbox::Step`]:
+//! 8. Loop: `let step = outbox.sched().next_step(clock::now_ms());` gives
+//!    an [`outbox::Step`] (take it out of the guard first: `sched()` is a
+//!    mutex, and a `match outbox.sched()…` would hold it through the arms):
 //!    - `Housekeeping`: [`outbox::Outbox::housekeeping`]`(now_ms)`, then
 //!      `sched().housekeeping_done()`;
 //!    - `Run(claim)`: [`outbox::Outbox::begin`]`(&claim.id)` gives an
 //!      [`outbox::Attempt`] (job, directory, progress); run it by its
-//!      `job.spec` (Mastodon: the core's `PostJob`, saving with
-//!      [`outbox::Attempt::save`] on `PostEvent::ProgressChanged`), then
+//!      `job.spec` — Mastodon: [`outbox::mastodon::run`]`(&outbox, &mut
+//!      attempt, &mut transport).await` with your
+//!      [`outbox::mastodon::MastodonTransport`] (send a request, streaming
+//!      the media file; sleep); mail: [`outbox::mail::build`] gives the
+//!      envelope and the message bytes for your SMTP client —, then
 //!      [`outbox::Outbox::finish`]`(attempt, result, now_ms)` returns when
 //!      it is due again, and `sched().release(claim, due)`;
 //!    - `Wait(d)`: sleep `d` or until `notify` fires.
@@ -61,11 +69,15 @@
 //! (`samsung-bridge outbox`), [`outbox::Outbox::retry_now`] (`outbox
 //! retry`), [`clock`] for the wall clock as the core's `Instant`.
 
+#![warn(missing_docs)]
+
 pub mod clock;
+pub mod conn;
 pub mod deliver;
 pub mod durable;
 pub mod outbox;
 pub mod sessions;
+pub mod startup;
 pub mod store;
 #[cfg(test)]
 mod testutil;
