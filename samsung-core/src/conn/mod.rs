@@ -415,6 +415,20 @@ impl Connection {
         self.summary.as_ref()
     }
 
+    /// The message part of the e-mail being received, once it has arrived
+    /// (it comes before the attachments in every camera's e-mail), so a
+    /// frontend that streams attachments on can route them at
+    /// [`Event::AttachmentStart`] rather than at [`Event::EmailComplete`].
+    pub fn email_message(&self) -> Option<&crate::xml::EmailMessage> {
+        match &self.phase {
+            Phase::Body {
+                sink: Sink::Email(e),
+                ..
+            } => e.message.as_ref(),
+            _ => None,
+        }
+    }
+
     /// The client this connection serves.
     pub fn client(&self) -> ClientAddr {
         self.client

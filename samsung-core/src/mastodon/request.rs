@@ -317,6 +317,20 @@ impl MediaUpload {
         finish_head(h)
     }
 
+    /// Request line and headers for a body of unknown length (an e-mail
+    /// attachment streamed on while it arrives): `Transfer-Encoding:
+    /// chunked` instead of `Content-Length`; the caller frames the prefix,
+    /// the file bytes and the suffix as chunks and ends with `0\r\n\r\n`.
+    pub fn head_chunked(&self, ep: &Endpoint<'_>) -> Vec<u8> {
+        let mut h = request_head("POST", ep, "/api/v2/media");
+        let _ = write!(
+            h,
+            "Content-Type: multipart/form-data; boundary={}\r\nTransfer-Encoding: chunked\r\n",
+            self.boundary
+        );
+        finish_head(h)
+    }
+
     /// Body bytes before the file: the description part (if any), then the file part's headers.
     pub fn body_prefix(&self) -> Vec<u8> {
         self.prefix.clone()

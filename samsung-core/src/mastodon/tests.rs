@@ -119,6 +119,27 @@ fn visibility_parse() {
 }
 
 #[test]
+fn media_upload_chunked_head() {
+    let t = token();
+    let ep = Endpoint {
+        host: "mastodon.example",
+        base_path: "",
+        token: &t,
+    };
+    let up = MediaUpload::new("XyZ123", "a.jpg", "image/jpeg", None, 0);
+    assert_eq!(
+        String::from_utf8(up.head_chunked(&ep)).unwrap(),
+        "POST /api/v2/media HTTP/1.1\r\n\
+Host: mastodon.example\r\n\
+Authorization: Bearer alice_token\r\n\
+Content-Type: multipart/form-data; boundary=XyZ123\r\n\
+Transfer-Encoding: chunked\r\n\
+User-Agent: samsung-bridge\r\n\
+Connection: close\r\n\r\n"
+    );
+}
+
+#[test]
 fn media_upload_exact_bytes() {
     let t = token();
     let ep = Endpoint {

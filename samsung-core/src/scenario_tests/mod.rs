@@ -628,3 +628,40 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_email_message_is_known_when_its_attachments_start() {
+    let mut bridge = crate::sns::Bridge::new(whitelist_config(), [3; 32]);
+    let now = crate::time::Instant::from_millis(1_000);
+    let data = jpeg();
+    let body = email_body(
+        "Camera@samsungcamera.com",
+        &["friend@example.org"],
+        "Sent from Samsung Camera.",
+        &[("SAM_4371.JPG", "image/jpeg", &data)],
+        "\r\n",
+        true,
+    );
+    let request = email_request(&body);
+    let mut conn = Connection::new(crate::ClientAddr::from_ipv4([10, 42, 0, 2]), now);
+    assert!(conn.email_message().is_none());
+    let mut off = 0;
+    let mut seen = None;
+    loop {
+        let (used, ev) = conn.handle_input(&mut bridge, now, &request[off..]);
+        off += used;
+        match ev {
+            Some(crate::conn::Event::AttachmentStart(_)) => {
+                seen = Some(false);
+            }
+            None if off == request.len() => break,
+            _ => {}
+        }
+        if seen == Some(false) {
+            let m = conn.email_message().expect("message before the attachment");
+            assert_eq!(m.receivers, vec![String::from("friend@example.org")]);
+            seen = Some(true);
+        }
+    }
+    assert_eq!(seen, Some(true));
+}
