@@ -112,3 +112,44 @@ fn no_deadline_is_given_that_handle_timeout_cannot_act_on() {
     assert_eq!(sim.bridge.session_count(), 0);
     assert_eq!(sim.bridge.poll_timeout(), None);
 }
+
+#[test]
+fn uploads_in_flight_counts_begun_and_not_ended_puts() {
+    use crate::xml::{MediaAnnounce, MediaKind};
+    let mut bridge = Bridge::new(mastodon_config(), [3; 32]);
+    let now = Instant::from_millis(1_000_000);
+    let req = crate::xml::parse_auth(V7_BODY).expect("the V7 login parses");
+    let key = bridge
+        .login("facebook", &req, now)
+        .expect("x is whitelisted");
+    let announce = |file: &str| MediaAnnounce {
+        kind: MediaKind::Photo,
+        session_key: key.clone(),
+        album: None,
+        file_name: String::from(file),
+        content: String::from("Two~a1~a2"),
+        category_name: None,
+        category_owner: None,
+    };
+    assert_eq!(
+        bridge.announce("facebook", &announce("A.JPG"), now).status,
+        200
+    );
+    assert_eq!(
+        bridge.announce("facebook", &announce("B.JPG"), now).status,
+        200
+    );
+    assert_eq!(bridge.uploads_in_flight(), 0);
+    let len = jpeg().len() as u64;
+    let a = bridge
+        .begin_upload(&key, "A.JPG", Some("image/jpeg"), len, now)
+        .expect("announced");
+    let b = bridge
+        .begin_upload(&key, "B.JPG", Some("image/jpeg"), len, now)
+        .expect("announced");
+    assert_eq!(bridge.uploads_in_flight(), 2);
+    bridge.end_upload(&a, false, now);
+    assert_eq!(bridge.uploads_in_flight(), 1);
+    bridge.end_upload(&b, true, now);
+    assert_eq!(bridge.uploads_in_flight(), 0);
+}
