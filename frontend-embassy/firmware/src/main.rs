@@ -9,6 +9,7 @@
 
 extern crate alloc;
 
+mod clock;
 mod flash_config;
 mod rng;
 mod sntp;
@@ -121,6 +122,7 @@ async fn main(spawner: Spawner) -> ! {
     let responder = DNS_RESPONDER.init(dns::responder(ap_address, config.core.dns.as_ref()));
 
     let upstream = StationUpstream::new(sta_stack, UPSTREAM_STATE.init(upstream::State::new()));
+    clock::install();
     let tls = TlsClient::new(
         RNG.init(rng::HardwareRng(rng)),
         config.extra_ca_pem.as_deref(),

@@ -1,9 +1,9 @@
 //! SNTP over the station link: the wall clock that certificate dates, ST1000
 //! time answers and status dates need (the board has no battery clock).
 
+use embassy_net::Stack;
 use embassy_net::dns::DnsQueryType;
 use embassy_net::udp::{PacketMetadata, UdpSocket};
-use embassy_net::Stack;
 use embassy_time::{Duration, Timer, with_timeout};
 
 use crate::BoardApp;
@@ -57,6 +57,7 @@ pub async fn run(stack: Stack<'static>, app: &'static BoardApp) {
             Ok(unix_millis) => {
                 let first = !app.clock_is_set();
                 app.set_unix_time(unix_millis);
+                crate::clock::set(unix_millis);
                 if first {
                     log::info!(
                         "SNTP: clock set from {SERVER} (Unix time {} s)",
