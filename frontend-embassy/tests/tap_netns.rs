@@ -1,8 +1,8 @@
 //! `samsung-bridge-tap` on a TAP device in a network namespace of its own,
 //! against real clients: busybox `udhcpc` gets an address from the bridge,
 //! `dig` resolves the Samsung names through it, cameras talk to it over
-//! real TCP (hotspot checks, logins, 10 connections back to back) and a
-//! 20 MB video is streamed through it into mastodon-mock.
+//! real TCP (the conformance vectors that fit a board, 10 connections back
+//! to back) and a 20 MB video is streamed through it into mastodon-mock.
 //!
 //! Needs root (network namespaces, TAP devices) and `udhcpc`, `dig`, `ip`:
 //! `scripts/test-embassy` installs them and runs
@@ -20,6 +20,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use samsung_core::testing::{V7_BODY, announce_body};
+
+#[path = "tap_netns/replay.rs"]
+mod replay;
 
 const BIN: &str = env!("CARGO_BIN_EXE_samsung-bridge-tap");
 /// The bridge's address on the TAP link ([WIFI] AP_SUBNET of the test config).
@@ -118,6 +121,14 @@ fn scenario(dir: &Path) {
             show(&a.raw)
         );
     }
+
+    // The conformance vectors that fit a board, each request on its own connection.
+    let replayed = replay::replay_fixtures(camera);
+    eprintln!(
+        "{} conformance fixtures replayed over TCP through the TAP link: {}",
+        replayed.len(),
+        replayed.join(" ")
+    );
 
     // Login (V7: user `x`), announce, and a 20 MB video streamed to Mastodon.
     let login = exchange(camera, &post("/facebook/auth", V7_BODY.as_bytes()));
