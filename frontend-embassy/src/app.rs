@@ -8,6 +8,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use embassy_sync::blocking_mutex::Mutex;
 use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
+use embassy_sync::semaphore::GreedySemaphore;
 use embassy_sync::signal::Signal;
 use samsung_core::mastodon::BaseUrl;
 use samsung_core::sns::Bridge;
@@ -25,10 +26,14 @@ pub struct App<U: Upstream> {
     /// Unix milliseconds at uptime 0; 0 until a clock source set it.
     unix_offset: Mutex<CriticalSectionRawMutex, Cell<u64>>,
     random: Mutex<CriticalSectionRawMutex, Cell<u64>>,
+    /// Camera connections receiving a photo or an e-mail now.
+    transfers: Mutex<CriticalSectionRawMutex, Cell<usize>>,
     pub(crate) upstream: U,
     /// The `[MASTODON]` accounts' servers, parsed once.
     servers: Vec<(Option<String>, BaseUrl)>,
     pub(crate) posts: Mutex<CriticalSectionRawMutex, RefCell<Posts>>,
+    /// The upstream connection slots ([`crate::MAX_UPSTREAM_LINKS`]).
+    pub(crate) links: GreedySemaphore<CriticalSectionRawMutex>,
     /// Wakes the poster: a batch or an e-mail is ready to post.
     pub(crate) post_ready: Signal<CriticalSectionRawMutex, ()>,
     #[cfg(feature = "tls")]
@@ -68,9 +73,11 @@ impl<U: Upstream> App<U> {
             unix_offset: Mutex::new(Cell::new(0)),
             // xorshift must not start at 0.
             random: Mutex::new(Cell::new(u64::from_le_bytes(r) | 1)),
+            transfers: Mutex::new(Cell::new(0)),
             upstream,
             servers,
             posts: Mutex::new(RefCell::new(Posts::default())),
+            links: GreedySemaphore::new(crate::MAX_UPSTREAM_LINKS),
             post_ready: Signal::new(),
             #[cfg(feature = "tls")]
             tls: None,
@@ -130,6 +137,19 @@ impl<U: Upstream> App<U> {
         embassy_time::Instant::from_millis(at.as_millis().saturating_sub(offset))
     }
 
+    /// Whether a camera is sending a photo or an e-mail right now: the
+    /// board must not rescan or reconnect its station link meanwhile (one
+    /// radio: the AP would change channel and drop the camera).
+    pub fn camera_transfer_running(&self) -> bool {
+        self.transfers.lock(|t| t.get() > 0)
+    }
+
+    /// Counts a camera transfer until the guard is dropped.
+    pub(crate) fn transfer_guard(&self) -> TransferGuard<'_, U> {
+        self.transfers.lock(|t| t.set(t.get() + 1));
+        TransferGuard(self)
+    }
+
     /// Runs `f` on the core's bridge (never across an `.await`).
     pub fn with_bridge<R>(&self, f: impl FnOnce(&mut Bridge) -> R) -> R {
         self.bridge.lock(|b| f(&mut b.borrow_mut()))
@@ -146,5 +166,14 @@ impl<U: Upstream> App<U> {
             s.set(x);
             x
         })
+    }
+}
+
+/// A camera transfer in progress ([`App::camera_transfer_running`]).
+pub(crate) struct TransferGuard<'a, U: Upstream>(&'a App<U>);
+
+impl<U: Upstream> Drop for TransferGuard<'_, U> {
+    fn drop(&mut self) {
+        self.0.transfers.lock(|t| t.set(t.get().saturating_sub(1)));
     }
 }

@@ -199,6 +199,40 @@ impl BoardConfig {
         })
     }
 
+    /// What a board starts with: `text` parsed, its warnings logged; when
+    /// it is missing (`None`) or bad, the error is logged and the board
+    /// runs [`BoardConfig::fallback`], so its AP comes up and the serial
+    /// log says what to fix.
+    pub fn parse_or_fallback(text: Option<&str>) -> Self {
+        Self::parse_or_fallback_with(text, &mut NoFiles)
+    }
+
+    /// [`BoardConfig::parse_or_fallback`] with token files and `CA_FILE`
+    /// read through `files` (host builds).
+    pub fn parse_or_fallback_with(text: Option<&str>, files: &mut dyn Files) -> Self {
+        let result = match text {
+            Some(t) => Self::parse_with_files(t, files),
+            None => Err(ConfigError(model::ConfigError {
+                key: None,
+                reason: String::from("no configuration was written to the board"),
+            })),
+        };
+        match result {
+            Ok(c) => {
+                for w in &c.core.warnings {
+                    log::warn!("configuration: {w}");
+                }
+                c
+            }
+            Err(e) => {
+                log::error!(
+                    "{e}; the board opens the open network {FALLBACK_SSID:?} on {DEFAULT_AP_SUBNET} and forwards nothing until this is fixed"
+                );
+                Self::fallback()
+            }
+        }
+    }
+
     /// The configuration of a board whose configuration is missing or bad:
     /// an open AP named [`FALLBACK_SSID`] on [`DEFAULT_AP_SUBNET`], no
     /// upstream, nothing forwarded (uploads are answered with an error).

@@ -2,6 +2,7 @@
 //! TAP binary and the benchmark. Works under embassy's `platform-std`
 //! executor and any other (async-io drives the sockets on its own thread).
 
+use alloc::string::{String, ToString};
 use core::sync::atomic::{AtomicBool, Ordering};
 use std::net::{TcpStream, ToSocketAddrs};
 
@@ -9,6 +10,9 @@ use async_io::Async;
 use embedded_io_async::{ErrorKind, ErrorType, Read, Write};
 use futures_lite::{AsyncReadExt as _, AsyncWriteExt as _};
 
+use samsung_core::config::{Files, ReadError};
+
+use crate::config::BoardConfig;
 use crate::upstream::{Upstream, UpstreamError};
 
 /// Real TCP to the Mastodon server through the host's network.
@@ -92,6 +96,40 @@ impl Upstream for TcpUpstream {
 
     fn is_up(&self) -> bool {
         self.up.load(Ordering::Relaxed)
+    }
+}
+
+/// The host's files for the configuration: token files and `CA_FILE`,
+/// relative to the working directory (as on the daemon).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct HostFiles;
+
+impl Files for HostFiles {
+    fn read(&mut self, path: &str) -> Result<String, ReadError> {
+        std::fs::read_to_string(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => ReadError::NotFound,
+            std::io::ErrorKind::PermissionDenied => ReadError::PermissionDenied,
+            std::io::ErrorKind::IsADirectory => ReadError::IsADirectory,
+            std::io::ErrorKind::InvalidData => ReadError::NotText,
+            _ => ReadError::Other(e.to_string()),
+        })
+    }
+
+    fn exists(&mut self, path: &str) -> bool {
+        std::path::Path::new(path).exists()
+    }
+}
+
+/// The configuration file at `path` as a host binary starts with it: a
+/// missing or bad file is logged (with its name) and the fallback runs,
+/// as on the board.
+pub fn load_config(path: &std::path::Path) -> BoardConfig {
+    match HostFiles.read(&path.to_string_lossy()) {
+        Ok(text) => BoardConfig::parse_or_fallback_with(Some(&text), &mut HostFiles),
+        Err(e) => {
+            log::error!("{}: {e}", path.display());
+            BoardConfig::parse_or_fallback(None)
+        }
     }
 }
 

@@ -6,15 +6,26 @@
 //!
 //! # What a board runs
 //!
-//! 1. [`BoardConfig::parse`] the configuration (or [`BoardConfig::fallback`]
-//!    after logging its error), then [`App::new`] with the [`Upstream`]
-//!    link, in a `static`; set the clock with [`App::set_unix_time`] once
-//!    SNTP (or the host clock) knows it.
-//! 2. Spawn [`HTTP_WORKERS`] tasks of [`run_http`] on the AP stack, and one
-//!    [`run_poster`] (batches, posts, retries).
-//! 3. DHCP and DNS on the AP, the station link and TLS set-up are the
-//!    board's (`dhcp`, `dns`, [`tls`]).
+//! 1. [`BoardConfig::parse_or_fallback`] the configuration text (from the
+//!    data partition, or a build-time default): a bad one is logged and the
+//!    board runs [`BoardConfig::fallback`] (AP [`config::FALLBACK_SSID`]).
+//! 2. [`App::new`] with the [`Upstream`] link (the station stack: DNS and a
+//!    small socket pool) and 32 bytes from the hardware RNG; with feature
+//!    `tls`, `App::with_tls` with a `tls::TlsClient` made from the
+//!    RNG and `config.extra_ca_pem`. Keep it in a `static`.
+//! 3. Spawn [`HTTP_WORKERS`] tasks of [`run_http`] on the AP stack (one
+//!    listening socket each: smoltcp has no backlog) and one [`run_poster`].
+//! 4. Once SNTP knows the time, [`App::set_unix_time`]. While
+//!    [`App::camera_transfer_running`], do not rescan or reconnect the
+//!    station link (the AP would change channel under the camera).
+//!
+//! DHCP and DNS on the AP, the radio, SNTP and the station's reconnects are
+//! the firmware's. A photo is never stored: it streams into Mastodon's
+//! media API while it arrives, and the camera hears `succ` only when the
+//! server accepted it; complete batches and e-mails are posted by
+//! [`run_poster`] (see `forward`).
 #![no_std]
+#![warn(missing_docs)]
 
 extern crate alloc;
 #[cfg(any(test, feature = "std"))]
@@ -34,7 +45,7 @@ mod upstream;
 
 pub use app::App;
 pub use config::{BoardConfig, ConfigError, WifiConfig};
-pub use forward::{MAX_MEDIA_PER_POST, MAX_POSTS, run_poster};
+pub use forward::{MAX_MEDIA_PER_POST, MAX_POSTS, MAX_UPSTREAM_LINKS, run_poster};
 pub use server::{
     HTTP_PORT, HTTP_READ_BUF, HTTP_RX_BUF, HTTP_TX_BUF, HTTP_WORKER_RAM, HTTP_WORKERS, run_http,
 };

@@ -167,3 +167,12 @@ fn the_fallback_opens_a_documented_ap_and_forwards_nothing() {
     assert!(c.core.mastodon.is_empty());
     assert!(c.is_fallback);
 }
+
+#[test]
+fn a_bad_or_missing_configuration_falls_back() {
+    assert!(BoardConfig::parse_or_fallback(None).is_fallback);
+    assert!(BoardConfig::parse_or_fallback(Some("[WIFI]\nAP_SUBNET = 1\n")).is_fallback);
+    let ok = BoardConfig::parse_or_fallback(Some(&alloc::format!("{WIFI}AP_SSID = \"x\"\n")));
+    assert!(!ok.is_fallback);
+    assert_eq!(ok.wifi.ap_ssid, "x");
+}

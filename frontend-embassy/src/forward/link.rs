@@ -12,6 +12,9 @@ use samsung_core::mastodon::{
     parse_response_head,
 };
 
+use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
+use embassy_sync::semaphore::{GreedySemaphore, Semaphore, SemaphoreReleaser};
+
 use crate::app::App;
 use crate::upstream::{Upstream, UpstreamError};
 
@@ -25,8 +28,19 @@ const MAX_HEAD: usize = 8 * 1024;
 /// A failed exchange: what kind, and a reason for the log (never a token).
 pub(crate) type LinkError = (TransportErrorKind, String);
 
-/// An open connection to the server.
-pub(crate) enum Link<'a, U: Upstream + 'a> {
+/// Upstream connections open at once (camera uploads and the poster
+/// together): each may hold a TLS session's ~33 KiB, so the board's RAM
+/// bounds them; a further one waits up to [`CONNECT_TIMEOUT`] for a slot.
+pub const MAX_UPSTREAM_LINKS: usize = 2;
+
+/// An open connection to the server, holding one of the
+/// [`MAX_UPSTREAM_LINKS`] slots.
+pub(crate) struct Link<'a, U: Upstream + 'a> {
+    stream: Stream<'a, U>,
+    _slot: SemaphoreReleaser<'a, GreedySemaphore<CriticalSectionRawMutex>>,
+}
+
+enum Stream<'a, U: Upstream + 'a> {
     /// `http://`.
     Plain(U::Conn<'a>),
     /// `https://`.
@@ -43,6 +57,9 @@ impl<'a, U: Upstream + 'a> Link<'a, U> {
                 UpstreamError::LinkDown.to_string(),
             ));
         }
+        let Ok(Ok(slot)) = with_timeout(CONNECT_TIMEOUT, app.links.acquire(1)).await else {
+            return Err((TransportErrorKind::Connect, UpstreamError::Busy.to_string()));
+        };
         let conn =
             match with_timeout(CONNECT_TIMEOUT, app.upstream.connect(&url.host, url.port)).await {
                 Ok(Ok(c)) => c,
@@ -60,7 +77,10 @@ impl<'a, U: Upstream + 'a> Link<'a, U> {
                 }
             };
         if !url.tls {
-            return Ok(Self::Plain(conn));
+            return Ok(Self {
+                stream: Stream::Plain(conn),
+                _slot: slot,
+            });
         }
         #[cfg(feature = "tls")]
         {
@@ -68,7 +88,10 @@ impl<'a, U: Upstream + 'a> Link<'a, U> {
                 return Err(no_tls());
             };
             match with_timeout(CONNECT_TIMEOUT, tls.connect(conn, &url.host)).await {
-                Ok(Ok(s)) => Ok(Self::Tls(s)),
+                Ok(Ok(s)) => Ok(Self {
+                    stream: Stream::Tls(s),
+                    _slot: slot,
+                }),
                 Ok(Err(e)) => Err((TransportErrorKind::Tls, format!("{}: {e}", url.host))),
                 Err(_) => Err((
                     TransportErrorKind::Timeout,
@@ -78,17 +101,17 @@ impl<'a, U: Upstream + 'a> Link<'a, U> {
         }
         #[cfg(not(feature = "tls"))]
         {
-            drop(conn);
+            drop((conn, slot));
             Err(no_tls())
         }
     }
 
     /// Writes all of `bytes` (bounded by [`IO_TIMEOUT`]).
     pub(crate) async fn send(&mut self, bytes: &[u8]) -> Result<(), LinkError> {
-        let r = match self {
-            Self::Plain(c) => with_timeout(IO_TIMEOUT, write_all(c, bytes)).await,
+        let r = match &mut self.stream {
+            Stream::Plain(c) => with_timeout(IO_TIMEOUT, write_all(c, bytes)).await,
             #[cfg(feature = "tls")]
-            Self::Tls(s) => with_timeout(IO_TIMEOUT, write_all(s, bytes)).await,
+            Stream::Tls(s) => with_timeout(IO_TIMEOUT, write_all(s, bytes)).await,
         };
         match r {
             Ok(Ok(())) => Ok(()),
@@ -103,10 +126,10 @@ impl<'a, U: Upstream + 'a> Link<'a, U> {
     /// Reads the answer: status, de-chunked body (at most
     /// [`MAX_RESPONSE_BODY`] bytes), `Retry-After`.
     pub(crate) async fn receive(&mut self) -> Result<Answer, LinkError> {
-        let r = match self {
-            Self::Plain(c) => with_timeout(IO_TIMEOUT, read_answer(c)).await,
+        let r = match &mut self.stream {
+            Stream::Plain(c) => with_timeout(IO_TIMEOUT, read_answer(c)).await,
             #[cfg(feature = "tls")]
-            Self::Tls(s) => with_timeout(IO_TIMEOUT, read_answer(s)).await,
+            Stream::Tls(s) => with_timeout(IO_TIMEOUT, read_answer(s)).await,
         };
         r.unwrap_or_else(|_| {
             Err((

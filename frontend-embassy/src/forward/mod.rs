@@ -10,5 +10,6 @@ pub(crate) mod posts;
 pub(crate) mod stream;
 pub(crate) mod transfer;
 
+pub use link::MAX_UPSTREAM_LINKS;
 pub use poster::run_poster;
 pub use posts::{MAX_MEDIA_PER_POST, MAX_POSTS};

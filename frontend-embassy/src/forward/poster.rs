@@ -91,11 +91,8 @@ async fn attempt<U: Upstream>(app: &App<U>, mut post: Post) {
             len: u.len,
         })
         .collect();
-    if media.is_empty() {
-        log::warn!("post {job_id}: none of its photos reached the server; nothing to post");
-        app.posts.lock(|p| p.borrow_mut().remove(&job_id));
-        return;
-    }
+    // A batch post holds at least one media; an e-mail without photos
+    // posts its text alone.
     if post.progress.media.is_empty() {
         post.progress = post.initial_progress();
     }

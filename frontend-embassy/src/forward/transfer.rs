@@ -118,6 +118,19 @@ async fn open_sink<'a, U: Upstream + 'a>(
 }
 
 impl<'a, U: Upstream + 'a> Transfer<'a, U> {
+    /// What is being received, for the log.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Self::Upload { upload, .. } => {
+                format!("upload {} from {}", upload.file_name, upload.user)
+            }
+            Self::Email { current, .. } => match current {
+                Some(c) => format!("e-mail attachment {}", c.file_name),
+                None => String::from("e-mail"),
+            },
+        }
+    }
+
     /// A social upload starts: for a `mastodon` site, its media upload
     /// opens now.
     pub(crate) async fn upload(app: &'a App<U>, upload: Box<Upload>) -> Self {

@@ -2,7 +2,6 @@
 //! drain contract (`samsung-core`'s crate docs): wait for bytes or the
 //! deadline, feed them, act on each event, answer with one write.
 
-use alloc::boxed::Box;
 use alloc::string::String;
 
 use embassy_futures::select::{Either, select};
@@ -42,6 +41,7 @@ pub(super) async fn serve<U: Upstream>(
         });
     let mut conn = Connection::new(ClientAddr::from_ipv4(peer), app.now());
     let mut transfer: Option<Transfer<'_, U>> = None;
+    let mut busy: Option<crate::app::TransferGuard<'_, U>> = None;
     loop {
         // The board keeps no session file: the save request is dropped.
         let _ = conn.poll_save_sessions();
@@ -73,6 +73,9 @@ pub(super) async fn serve<U: Upstream>(
                     &mut transfer,
                 )
                 .await;
+                if transfer.is_some() && busy.is_none() {
+                    busy = Some(app.transfer_guard());
+                }
             }
             Wake::Deadline => app.with_bridge(|b| conn.handle_timeout(b, now)),
         }
@@ -89,6 +92,7 @@ pub(super) async fn serve<U: Upstream>(
     // An upload cut off: dropping its link closes it, and the server drops
     // the half-sent media.
     drop(transfer);
+    drop(busy);
     if let Some(s) = conn.summary() {
         let status = s
             .status
@@ -195,15 +199,14 @@ async fn on_event<'a, U: Upstream>(
         Event::EmailComplete(email) => {
             let id = email.transfer;
             let ok = finish_email(app, transfer.take(), &email).await;
-            drop::<Box<_>>(email);
             app.with_bridge(|b| conn.handle_stored(b, app.now(), id, ok));
         }
-        Event::Aborted {
-            transfer: id,
-            reason,
-        } => {
-            if transfer.take().is_some() {
-                log::info!("transfer {} discarded ({reason:?})", id.0);
+        Event::Aborted { reason, .. } => {
+            if let Some(t) = transfer.take() {
+                log::info!(
+                    "{} discarded ({reason:?}): its media upload is dropped unfinished",
+                    t.describe()
+                );
             }
         }
         // Refused at start-up (INSECURE_DOWNLOAD); answered all the same.
