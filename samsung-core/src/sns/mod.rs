@@ -285,17 +285,6 @@ impl Bridge {
         self.sessions.len()
     }
 
-    /// Uploads begun ([`Bridge::begin_upload`]) and not yet ended, over all
-    /// sessions. A frontend that would disturb the camera's link (the ESP32
-    /// moving its one radio to rescan) waits until this is 0.
-    pub fn uploads_in_flight(&self) -> usize {
-        self.sessions
-            .iter()
-            .filter_map(|s| s.batch.as_ref())
-            .map(|b| b.in_flight)
-            .sum()
-    }
-
     /// A number that changes whenever the session table changes, i.e.
     /// whenever [`Bridge::export_sessions`] would write something new. A
     /// frontend that persists sessions compares it with the revision it saved
