@@ -32,56 +32,37 @@ pub enum Source {
 /// Reads and parses the configuration; every problem is logged and ends in
 /// [`BoardConfig::fallback`], so the AP always comes up.
 pub fn load(flash: FLASH<'static>) -> (BoardConfig, Source) {
-    let text = match read_partition(flash) {
-        Ok(Some(text)) => Some((text, Source::Partition)),
-        Ok(None) if !BUILD_TIME_CONFIG.is_empty() => {
+    let (text, source) = match read_partition(flash) {
+        Ok((Some(text), _)) => (Some(text), Source::Partition),
+        Ok((None, _)) if !BUILD_TIME_CONFIG.is_empty() => {
             log::info!(
                 "config: the `{PARTITION_LABEL}` partition is empty; using the build-time config.toml"
             );
-            Some((String::from(BUILD_TIME_CONFIG), Source::BuildTime))
+            (Some(String::from(BUILD_TIME_CONFIG)), Source::BuildTime)
         }
-        Ok(None) => {
+        Ok((None, offset)) => {
             log::error!(
-                "config: the `{PARTITION_LABEL}` partition is empty; write one with `espflash write-bin <offset of {PARTITION_LABEL} in partitions.csv> config.toml`"
+                "config: the `{PARTITION_LABEL}` partition is empty; write config.toml with `espflash write-bin {offset:#x} config.toml`"
             );
-            None
+            (None, Source::Fallback)
         }
         Err(e) => {
             log::error!("config: {e}");
-            None
+            (None, Source::Fallback)
         }
     };
-    let Some((text, source)) = text else {
-        return fallback();
+    let config = BoardConfig::parse_or_fallback(text.as_deref());
+    let source = if config.is_fallback {
+        Source::Fallback
+    } else {
+        source
     };
-    match BoardConfig::parse(&text) {
-        Ok(config) => {
-            for warning in &config.core.warnings {
-                log::warn!("config: {warning}");
-            }
-            (config, source)
-        }
-        Err(e) => {
-            // ConfigError names the key and the reason, never a value.
-            log::error!("config.toml ({source:?}): {e}");
-            fallback()
-        }
-    }
+    (config, source)
 }
 
-fn fallback() -> (BoardConfig, Source) {
-    let config = BoardConfig::fallback();
-    log::error!(
-        "config: running the fallback configuration: open AP `{}` on {}, nothing is forwarded",
-        config.wifi.ap_ssid,
-        config.wifi.ap_subnet
-    );
-    (config, Source::Fallback)
-}
-
-/// The partition's text up to the first 0xFF (erased flash) or NUL;
-/// `Ok(None)` when it starts erased.
-fn read_partition(flash: FLASH<'static>) -> Result<Option<String>, &'static str> {
+/// The partition's text up to the first 0xFF (erased flash) or NUL
+/// (`None` when it starts erased), and the partition's flash offset.
+fn read_partition(flash: FLASH<'static>) -> Result<(Option<String>, u32), &'static str> {
     let mut flash = FlashStorage::new(flash);
     let mut table = [0u8; PARTITION_TABLE_MAX_LEN];
     let table = partitions::read_partition_table(&mut flash, &mut table).map_err(
@@ -91,6 +72,7 @@ fn read_partition(flash: FLASH<'static>) -> Result<Option<String>, &'static str>
         .iter()
         .find(|p| p.label_as_str() == PARTITION_LABEL)
         .ok_or("no `config` partition (flash with --partition-table partitions.csv)")?;
+    let partition_offset = entry.offset();
     let mut region = entry.as_flash_region(&mut flash);
     let size = region.partition_size();
     let mut text = Vec::new();
@@ -113,9 +95,9 @@ fn read_partition(flash: FLASH<'static>) -> Result<Option<String>, &'static str>
         offset += n;
     }
     if text.is_empty() {
-        return Ok(None);
+        return Ok((None, partition_offset));
     }
     String::from_utf8(text)
-        .map(Some)
+        .map(|t| (Some(t), partition_offset))
         .map_err(|_| "config.toml in the `config` partition is not UTF-8 text")
 }

@@ -28,7 +28,7 @@ const RETRY_FIRST: Duration = Duration::from_secs(5);
 const RETRY_MAX: Duration = Duration::from_secs(60);
 /// How often a pending reconnect checks whether the camera transfer is over.
 const TRANSFER_POLL: Duration = Duration::from_secs(1);
-/// How long no upload must run before the radio may move: a camera
+/// How long no transfer must run before the radio may move: a camera
 /// announces its next file within a second or two of the last PUT.
 const QUIET: Duration = Duration::from_secs(10);
 
@@ -159,14 +159,14 @@ pub async fn control(
     }
 }
 
-/// Returns once no camera upload has run for [`QUIET`].
+/// Returns at once when no camera transfer runs, else once none has run for [`QUIET`].
 async fn wait_for_quiet(app: &BoardApp) {
     let mut quiet_since = Instant::now();
     let mut waited = false;
     loop {
-        if app.with_bridge(|b| b.uploads_in_flight()) > 0 {
+        if app.camera_transfer_running() {
             if !waited {
-                log::info!("WiFi: a camera upload is running; joining the upstream waits for it");
+                log::info!("WiFi: a camera transfer is running; joining the upstream waits for it");
                 waited = true;
             }
             quiet_since = Instant::now();

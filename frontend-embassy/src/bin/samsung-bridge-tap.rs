@@ -16,7 +16,7 @@ use embassy_net::{Ipv4Cidr, Runner, Stack, StackResources, StaticConfigV4};
 use embassy_net_tuntap::TunTapDevice;
 use samsung_bridge_embassy::config::ApSubnet;
 use samsung_bridge_embassy::dhcp::{self, DhcpServer};
-use samsung_bridge_embassy::host::{TcpUpstream, unix_millis_now};
+use samsung_bridge_embassy::host::{TcpUpstream, load_config, unix_millis_now};
 use samsung_bridge_embassy::{App, BoardConfig, HTTP_WORKERS, dns, run_http, run_poster};
 use samsung_core::dns::DnsResponder;
 use static_cell::StaticCell;
@@ -64,13 +64,11 @@ fn main() -> ExitCode {
         eprintln!("samsung-bridge-tap: a logger is already installed");
         return ExitCode::FAILURE;
     }
-    let config = match load_config(&args) {
-        Ok(c) => c,
-        Err(e) => {
-            log::error!("{e}");
-            return ExitCode::from(2);
-        }
-    };
+    // A missing or bad file is logged and the fallback runs, as on the board.
+    let mut config = load_config(&args.config);
+    if let Some(address) = args.address {
+        config.wifi.ap_subnet = address;
+    }
     let device = match TunTapDevice::new(&args.tap) {
         Ok(d) => d,
         Err(e) => {
@@ -91,20 +89,6 @@ fn main() -> ExitCode {
     };
     let executor = Box::leak(Box::new(embassy_executor::Executor::new()));
     executor.run(move |spawner| start(spawner, device, config, seed, !args.no_dhcp, args.tap));
-}
-
-fn load_config(args: &Args) -> Result<BoardConfig, String> {
-    let text = std::fs::read_to_string(&args.config)
-        .map_err(|e| format!("cannot read {}: {e}", args.config.display()))?;
-    let mut config =
-        BoardConfig::parse(&text).map_err(|e| format!("{}: {e}", args.config.display()))?;
-    for warning in &config.core.warnings {
-        log::warn!("{}: {warning}", args.config.display());
-    }
-    if let Some(address) = args.address {
-        config.wifi.ap_subnet = address;
-    }
-    Ok(config)
 }
 
 fn start(
