@@ -21,16 +21,18 @@ use std::time::{Duration, Instant};
 
 use samsung_core::testing::{V7_BODY, announce_body};
 
+#[path = "common/mock.rs"]
+#[allow(dead_code)] // the channel-driver tests use the rest
+mod mock;
 #[path = "tap_netns/replay.rs"]
 mod replay;
+
+use mock::{Mock, Scratch};
 
 const BIN: &str = env!("CARGO_BIN_EXE_samsung-bridge-tap");
 /// The bridge's address on the TAP link ([WIFI] AP_SUBNET of the test config).
 const BRIDGE: Ipv4Addr = Ipv4Addr::new(10, 42, 0, 1);
 const TAP: &str = "tap0";
-/// mastodon-mock inside the namespace (its own loopback: no port clash possible).
-const MASTODON_PORT: u16 = 3000;
-const TOKEN: &str = "alice_token";
 const SECRET: &str = "xiev5kaMeehaimub";
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
@@ -40,7 +42,7 @@ const BIG_VIDEO: usize = 20 * 1024 * 1024;
 #[test]
 fn bridge_on_a_tap_device_serves_dhcp_dns_cameras_and_streams_20_mb_to_mastodon() {
     require_root();
-    let scratch = Scratch::new();
+    let scratch = Scratch::new("tap-netns");
     let ns = Namespace::create();
     let dir = scratch.0.clone();
     ns.run(move || scenario(&dir));
@@ -51,7 +53,8 @@ fn scenario(dir: &Path) {
     run(&["ip", "tuntap", "add", "name", TAP, "mode", "tap"]);
     run(&["ip", "link", "set", TAP, "up"]);
 
-    let mastodon = Mastodon::start(dir);
+    // On the namespace's own loopback: everything started from this thread lives there.
+    let mastodon = Mock::start();
     let config = dir.join("config.toml");
     fs::write(
         &config,
@@ -59,8 +62,10 @@ fn scenario(dir: &Path) {
             "SENDERS = [\"x\", \"f\", \"Camera@samsungcamera.com\"]\n\
              SECRET = \"{SECRET}\"\n\
              [WIFI]\nAP_PASSPHRASE = \"camera-net-1\"\nAP_SUBNET = \"{BRIDGE}/24\"\n\
-             [MASTODON]\nBASE_URL = \"http://127.0.0.1:{MASTODON_PORT}\"\nTOKEN = \"{TOKEN}\"\n\
-             [ACTIONS]\nfacebook = \"mastodon\"\n"
+             [MASTODON]\nBASE_URL = \"{}\"\nTOKEN = \"{}\"\n\
+             [ACTIONS]\nfacebook = \"mastodon\"\n",
+            mastodon.base_url(),
+            mock::TOKEN
         ),
     )
     .expect("write config.toml");
@@ -173,13 +178,22 @@ fn scenario(dir: &Path) {
         took.as_secs_f64(),
         BIG_VIDEO as f64 / 1e6 / took.as_secs_f64()
     );
-    // `succ` only after Mastodon took the media: its bytes are on the mock's disk now.
-    let stored = mastodon.media_files();
-    assert_eq!(stored.len(), 1, "media files on mastodon-mock: {stored:?}");
-    let arrived = fs::read(&stored[0]).expect("read the stored media");
+    // The batch of one is complete: its status carries the video, byte for byte.
+    let toot = wait_for_status(&mastodon);
+    assert!(
+        toot.text.starts_with("Through the pocket bridge"),
+        "{toot:?}"
+    );
+    assert_eq!(toot.media.len(), 1, "{toot:?}");
+    assert_eq!(
+        toot.media[0].0.as_deref(),
+        Some("A 20 MB test video"),
+        "{toot:?}"
+    );
+    let arrived = mastodon.get_bytes(&toot.media[0].1);
     assert!(
         arrived == video,
-        "mastodon-mock stored {} bytes that differ from the 20 MB sent",
+        "mastodon-mock holds {} bytes that differ from the 20 MB sent",
         arrived.len()
     );
     assert!(
@@ -243,24 +257,6 @@ impl Drop for Namespace {
         if !status.as_ref().is_ok_and(|s| s.success()) {
             eprintln!("could not delete network namespace {}: {status:?}", self.0);
         }
-    }
-}
-
-/// A temporary directory, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new() -> Self {
-        let dir = std::env::temp_dir().join(format!("sbtap-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("scratch directory");
-        Self(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
     }
 }
 
@@ -335,70 +331,19 @@ impl Drop for Process {
     }
 }
 
-/// mastodon-mock from the test venv (`SAMSUNG_TEST_VENV`), on the namespace's loopback.
-struct Mastodon {
-    media: PathBuf,
-    _process: Process,
-}
-
-impl Mastodon {
-    fn start(dir: &Path) -> Self {
-        let venv = std::env::var_os("SAMSUNG_TEST_VENV")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv"));
-        let exe = venv.join("bin/mastodon_mock");
+/// The status the upload's batch posts (the poster runs after the camera's `succ`).
+fn wait_for_status(mastodon: &Mock) -> mock::Toot {
+    let started = Instant::now();
+    loop {
+        if let Some(t) = mastodon.statuses().pop() {
+            return t;
+        }
         assert!(
-            exe.exists(),
-            "{} is missing: set SAMSUNG_TEST_VENV to a venv with scripts/test-requirements.txt installed",
-            exe.display()
+            started.elapsed() < START_TIMEOUT,
+            "no status on mastodon-mock within {START_TIMEOUT:?}; its log:\n{}",
+            mastodon.log()
         );
-        let media = dir.join("media");
-        let config = dir.join("mastodon_mock.toml");
-        fs::write(
-            &config,
-            format!(
-                "media_storage_path = \"{}\"\n[[seed.accounts]]\nusername = \"alice\"\ndisplay_name = \"Alice\"\naccess_token = \"{TOKEN}\"\n",
-                media.display()
-            ),
-        )
-        .expect("write the mastodon-mock config");
-        let mut process = Process::spawn(
-            "mastodon-mock",
-            Command::new(exe)
-                .arg("serve")
-                .arg("--config")
-                .arg(&config)
-                .args(["--in-memory", "--host", "127.0.0.1", "--port"])
-                .arg(MASTODON_PORT.to_string())
-                .current_dir(dir),
-            dir.join("mastodon.log"),
-        );
-        let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", MASTODON_PORT)).is_err() {
-            if let Ok(Some(status)) = process.child.try_wait() {
-                panic!(
-                    "mastodon-mock exited with {status}; its log:\n{}",
-                    process.log()
-                );
-            }
-            assert!(
-                started.elapsed() < START_TIMEOUT,
-                "mastodon-mock did not listen:\n{}",
-                process.log()
-            );
-            thread::sleep(Duration::from_millis(100));
-        }
-        Self {
-            media,
-            _process: process,
-        }
-    }
-
-    /// The uploaded files mastodon-mock stored.
-    fn media_files(&self) -> Vec<PathBuf> {
-        fs::read_dir(self.media.join("attachments"))
-            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default()
+        thread::sleep(Duration::from_millis(200));
     }
 }
 
