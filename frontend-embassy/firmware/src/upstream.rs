@@ -11,8 +11,8 @@ use embassy_time::Duration;
 use embedded_nal_async::TcpConnect;
 use samsung_bridge_embassy::{Upstream, UpstreamError};
 
-/// Connections open at once: a media upload and a status post.
-pub const SOCKETS: usize = 2;
+/// Connections open at once: as many as the app ever opens.
+pub const SOCKETS: usize = samsung_bridge_embassy::MAX_UPSTREAM_LINKS;
 /// Send buffer: the upload streams through it, so it sets the throughput.
 pub const TX_BUFFER: usize = 8 * 1024;
 /// Receive buffer: answers are small JSON documents, TLS records up to 16 KiB are reassembled by TLS.
