@@ -33,6 +33,8 @@ extern crate std;
 
 mod app;
 pub mod config;
+pub mod dhcp;
+pub mod dns;
 mod forward;
 #[cfg(feature = "std")]
 pub mod host;
