@@ -10,8 +10,8 @@ use samsung_core::xml::MediaKind;
 
 use crate::fixture::{Check, Exchange, Expect};
 use crate::harness::Observed;
-use crate::run::expand;
 use crate::template::Template;
+use crate::wire::expand;
 
 /// The largest answer that surely fits one TCP segment (Ethernet MSS).
 pub const MAX_RESPONSE_LEN: usize = 1460;
@@ -58,7 +58,8 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-pub(crate) fn show(bytes: &[u8]) -> String {
+/// Bytes for a failure message: printable, cut after a few hundred bytes.
+pub fn show(bytes: &[u8]) -> String {
     const MAX: usize = 300;
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX)]);
     let mut s = format!("{text:?}");

@@ -13,14 +13,18 @@
 //!   pseudo-random) and compares the three transcripts; [`expect`] evaluates
 //!   the expectations and the checks every answer must pass (V21).
 //!
-//! The fixtures do not depend on this harness: the same files are meant to be
-//! replayed over TCP against the Linux daemon.
+//! * [`wire`] builds the request bytes and checks answers for replays over a
+//!   real socket (the daemon's and the ESP32 TAP binary's end-to-end tests).
+//!
+//! The fixtures do not depend on this harness: the same files are replayed
+//! over TCP against the Linux daemon and the ESP32 host build.
 
 pub mod expect;
 pub mod fixture;
 pub mod harness;
 pub mod run;
 pub mod template;
+pub mod wire;
 
 pub use fixture::{Fixture, fixture_dir, load_dir, load_file, parse, vector_files};
 pub use run::{Report, Split, replay_all, replay_one, run_fixture};

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::expect::{Ctx, evaluate, show};
-use crate::fixture::{Body, BodyMode, Exchange, Fixture};
+use crate::fixture::Fixture;
 use crate::harness::{Observed, Sim, config};
-use crate::template::{Piece, TINY_JPEG, Template, jpeg_of_len};
+use crate::wire::request_bytes;
 
 /// How the request bytes are cut into socket reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,7 +123,7 @@ pub fn run_fixture(f: &Fixture, split: Split) -> FixtureRun {
     let mut labels: BTreeMap<String, String> = BTreeMap::new();
     for (i, ex) in f.exchanges.iter().enumerate() {
         let mut fails = Vec::new();
-        let request = build_request(ex, &vars, &mut fails);
+        let request = request_bytes(ex, &vars, &mut fails);
         let pieces = split_points(&request, split, &f.name, i);
         let pieces: Vec<&[u8]> = pieces.windows(2).map(|w| &request[w[0]..w[1]]).collect();
         let (obs, errors) = sim.exchange(&pieces);
@@ -183,65 +183,6 @@ fn splitmix64(state: &mut u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
-}
-
-/// Expands a template; `len` is the body length for `{{LEN}}`.
-pub(crate) fn expand(
-    t: &Template,
-    vars: &BTreeMap<String, String>,
-    len: usize,
-    fails: &mut Vec<String>,
-) -> Vec<u8> {
-    let mut out = Vec::new();
-    for p in &t.0 {
-        match p {
-            Piece::Lit(b) => out.extend_from_slice(b),
-            Piece::Len => out.extend_from_slice(len.to_string().as_bytes()),
-            Piece::Jpeg(None) => out.extend_from_slice(TINY_JPEG),
-            Piece::Jpeg(Some(n)) => out.extend(jpeg_of_len(*n).unwrap_or_default()),
-            Piece::Var(v) => match vars.get(v) {
-                Some(value) => out.extend_from_slice(value.as_bytes()),
-                None => fails.push(format!("{{{{{v}}}}} was not captured")),
-            },
-        }
-    }
-    out
-}
-
-fn build_body(body: &Body, vars: &BTreeMap<String, String>, fails: &mut Vec<String>) -> Vec<u8> {
-    let eol: &[u8] = match body.mode {
-        BodyMode::Crlf => b"\r\n",
-        BodyMode::Lf => b"\n",
-        BodyMode::Raw => b"",
-    };
-    let mut out = Vec::new();
-    for (i, line) in body.lines.iter().enumerate() {
-        out.extend(expand(line, vars, 0, fails));
-        if i + 1 < body.lines.len() || body.final_eol {
-            out.extend_from_slice(eol);
-        }
-    }
-    out
-}
-
-fn build_request(
-    ex: &Exchange,
-    vars: &BTreeMap<String, String>,
-    fails: &mut Vec<String>,
-) -> Vec<u8> {
-    let body = ex
-        .body
-        .as_ref()
-        .map(|b| build_body(b, vars, fails))
-        .unwrap_or_default();
-    let mut out = Vec::new();
-    for line in &ex.head {
-        out.extend(expand(line, vars, body.len(), fails));
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(&body);
-    out
 }
 
 /// A short description of the first difference of two transcripts.
