@@ -5,7 +5,7 @@ mod config;
 mod outbox;
 mod server;
 #[cfg(test)]
-mod testutil;
+use samsung_host::testutil;
 mod tools;
 
 use std::net::SocketAddr;

@@ -79,5 +79,6 @@ pub mod outbox;
 pub mod sessions;
 pub mod startup;
 pub mod store;
-#[cfg(test)]
-mod testutil;
+#[cfg(any(test, feature = "testutil"))]
+#[doc(hidden)]
+pub mod testutil;

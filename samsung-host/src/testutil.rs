@@ -1,11 +1,15 @@
-//! Helpers shared by the crate's unit tests.
+//! Helpers shared by the unit tests of this crate and of the daemon
+//! (feature `testutil`).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A file or directory under a fresh temp directory, removed on drop.
+#[derive(Debug)]
 pub struct Temp {
+    /// The fresh directory (removed on drop).
     pub dir: PathBuf,
+    /// The file or directory the test works with, inside `dir`.
     pub path: PathBuf,
 }
 
@@ -36,4 +40,12 @@ pub fn scratch(label: &str) -> Temp {
         path: dir.clone(),
         dir,
     }
+}
+
+/// A file `name` with `content` in a fresh directory.
+pub fn file(label: &str, name: &str, content: &str) -> Temp {
+    let mut t = scratch(label);
+    t.path = t.dir.join(name);
+    std::fs::write(&t.path, content).unwrap();
+    t
 }
