@@ -1,13 +1,16 @@
 //! TCP over wasi:sockets, on wstd's reactor: a listener whose accepted
 //! connections carry their peer address (wstd's own only gives a debug
-//! string) and can be half-closed after the answer, as on the daemon.
+//! string), can be half-closed after the answer, as on the daemon, and read
+//! without spinning under jco (see [`Stream::read`]).
 
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
+use wasip2::io::poll::Pollable;
+use wasip2::io::streams::{InputStream, StreamError};
 use wasip2::sockets::network::{ErrorCode, IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress};
 use wasip2::sockets::tcp::{IpAddressFamily, ShutdownType, TcpSocket};
-use wstd::io::{AsyncInputStream, AsyncOutputStream};
+use wstd::io::AsyncOutputStream;
 use wstd::runtime::AsyncPollable;
 
 /// Pending connections the runtime may queue while all tasks are busy.
@@ -25,7 +28,11 @@ pub struct Listener {
 /// One accepted connection.
 #[derive(Debug)]
 pub struct Stream {
-    pub input: AsyncInputStream,
+    // Children before their parents (dropped in this order): the pollables
+    // before the input stream, the streams before the socket.
+    readable: AsyncPollable,
+    readable_now: Pollable,
+    input: InputStream,
     pub output: AsyncOutputStream,
     socket: TcpSocket,
 }
@@ -64,7 +71,9 @@ impl Listener {
                 Ok((socket, input, output)) => {
                     let peer = socket.remote_address().map(from_wasi).map_err(error)?;
                     let stream = Stream {
-                        input: AsyncInputStream::new(input),
+                        readable: AsyncPollable::new(input.subscribe()),
+                        readable_now: input.subscribe(),
+                        input,
                         output: AsyncOutputStream::new(output),
                         socket,
                     };
@@ -78,6 +87,36 @@ impl Listener {
 }
 
 impl Stream {
+    /// Reads what has arrived (at least one byte), waiting without blocking
+    /// other tasks; Ok(0) at the end of the stream.
+    ///
+    /// wstd's `AsyncInputStream::read` spins under jco: preview2-shim 0.26
+    /// keeps a socket stream "ready" after it was drained until a
+    /// `poll` list looks at it, and wstd asks `ready()` first, so the task
+    /// loops on empty reads and starves every other connection. Here an
+    /// empty read first lets a non-blocking `poll` re-check the stream
+    /// (a no-op for wasmtime), then waits on the reactor.
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.input.read(buf.len() as u64) {
+                Ok(bytes) if !bytes.is_empty() => {
+                    let n = bytes.len().min(buf.len());
+                    buf[..n].copy_from_slice(&bytes[..n]);
+                    return Ok(n);
+                }
+                Ok(_) => {
+                    let now = wasip2::clocks::monotonic_clock::subscribe_duration(0);
+                    let _ = wasip2::io::poll::poll(&[&self.readable_now, &now]);
+                    self.readable.wait_for().await;
+                }
+                Err(StreamError::Closed) => return Ok(0),
+                Err(StreamError::LastOperationFailed(e)) => {
+                    return Err(io::Error::other(e.to_debug_string()));
+                }
+            }
+        }
+    }
+
     /// Ends the sending side (the camera sees EOF after the answer).
     pub fn shutdown_write(&self) {
         let _ = self.socket.shutdown(ShutdownType::Send);

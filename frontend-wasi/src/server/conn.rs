@@ -163,7 +163,7 @@ fn sessions_changed(shared: &Shared) {
 }
 
 async fn read_or_deadline(stream: &Stream, buf: &mut [u8], deadline: Option<Instant>) -> Wake {
-    let read = async { Wake::Read(stream.input.read(buf).await) };
+    let read = async { Wake::Read(stream.read(buf).await) };
     match deadline {
         None => read.await,
         Some(d) => {
