@@ -28,13 +28,19 @@ pub struct Listener {
 /// One accepted connection.
 #[derive(Debug)]
 pub struct Stream {
-    // Children before their parents (dropped in this order): the pollables
-    // before the input stream, the streams before the socket.
-    readable: AsyncPollable,
-    readable_now: Pollable,
-    input: InputStream,
+    // The streams are children of the socket: dropped before it.
+    input: Input,
     pub output: AsyncOutputStream,
     socket: TcpSocket,
+}
+
+/// An input stream (a socket's, an HTTP answer's body) read on the reactor.
+#[derive(Debug)]
+pub struct Input {
+    // The pollables are children of the stream: dropped before it.
+    readable: AsyncPollable,
+    readable_now: Pollable,
+    stream: InputStream,
 }
 
 impl Listener {
@@ -71,9 +77,7 @@ impl Listener {
                 Ok((socket, input, output)) => {
                     let peer = socket.remote_address().map(from_wasi).map_err(error)?;
                     let stream = Stream {
-                        readable: AsyncPollable::new(input.subscribe()),
-                        readable_now: input.subscribe(),
-                        input,
+                        input: Input::new(input),
                         output: AsyncOutputStream::new(output),
                         socket,
                     };
@@ -87,6 +91,27 @@ impl Listener {
 }
 
 impl Stream {
+    /// Reads what has arrived (at least one byte); Ok(0) at the end.
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.input.read(buf).await
+    }
+
+    /// Ends the sending side (the camera sees EOF after the answer).
+    pub fn shutdown_write(&self) {
+        let _ = self.socket.shutdown(ShutdownType::Send);
+    }
+}
+
+impl Input {
+    /// Wraps a WASI input stream.
+    pub fn new(stream: InputStream) -> Self {
+        Self {
+            readable: AsyncPollable::new(stream.subscribe()),
+            readable_now: stream.subscribe(),
+            stream,
+        }
+    }
+
     /// Reads what has arrived (at least one byte), waiting without blocking
     /// other tasks; Ok(0) at the end of the stream.
     ///
@@ -98,7 +123,7 @@ impl Stream {
     /// (a no-op for wasmtime), then waits on the reactor.
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
-            match self.input.read(buf.len() as u64) {
+            match self.stream.read(buf.len() as u64) {
                 Ok(bytes) if !bytes.is_empty() => {
                     let n = bytes.len().min(buf.len());
                     buf[..n].copy_from_slice(&bytes[..n]);
@@ -115,11 +140,6 @@ impl Stream {
                 }
             }
         }
-    }
-
-    /// Ends the sending side (the camera sees EOF after the answer).
-    pub fn shutdown_write(&self) {
-        let _ = self.socket.shutdown(ShutdownType::Send);
     }
 }
 
