@@ -45,14 +45,18 @@
 //!    [`outbox::post_closed_batch`]`(&outbox, &batch, uploaded)`.
 //!
 //! **The outbox runner** (one or more; a thread or an async task)
-//! 8. Loop: `outbox.sched().next_step(clock::now_ms())` gives a
-//!    [`outbox::Step`]:
+//! 8. Loop: `let step = outbox.sched().next_step(clock::now_ms());` gives
+//!    an [`outbox::Step`] (take it out of the guard first: `sched()` is a
+//!    mutex, and a `match outbox.sched()…` would hold it through the arms):
 //!    - `Housekeeping`: [`outbox::Outbox::housekeeping`]`(now_ms)`, then
 //!      `sched().housekeeping_done()`;
 //!    - `Run(claim)`: [`outbox::Outbox::begin`]`(&claim.id)` gives an
 //!      [`outbox::Attempt`] (job, directory, progress); run it by its
-//!      `job.spec` (Mastodon: the core's `PostJob`, saving with
-//!      [`outbox::Attempt::save`] on `PostEvent::ProgressChanged`), then
+//!      `job.spec` — Mastodon: [`outbox::mastodon::run`]`(&outbox, &mut
+//!      attempt, &mut transport).await` with your
+//!      [`outbox::mastodon::MastodonTransport`] (send a request, streaming
+//!      the media file; sleep); mail: [`outbox::mail::build`] gives the
+//!      envelope and the message bytes for your SMTP client —, then
 //!      [`outbox::Outbox::finish`]`(attempt, result, now_ms)` returns when
 //!      it is due again, and `sched().release(claim, due)`;
 //!    - `Wait(d)`: sleep `d` or until `notify` fires.
@@ -60,6 +64,8 @@
 //! **Tools**: [`outbox::Outbox::list`] / [`outbox::Outbox::render_list`]
 //! (`samsung-bridge outbox`), [`outbox::Outbox::retry_now`] (`outbox
 //! retry`), [`clock`] for the wall clock as the core's `Instant`.
+
+#![warn(missing_docs)]
 
 pub mod clock;
 pub mod deliver;

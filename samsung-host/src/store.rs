@@ -31,8 +31,10 @@ pub struct Store {
 /// A file being received.
 #[derive(Debug)]
 pub struct TempFile {
+    /// Where it is (under `.incoming/`).
     pub path: PathBuf,
     file: Option<File>,
+    /// Bytes written so far.
     pub written: u64,
 }
 

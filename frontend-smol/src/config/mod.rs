@@ -11,11 +11,9 @@ use std::path::{Path, PathBuf};
 use samsung_core::config as model;
 use samsung_core::sns::BridgeConfig;
 
+pub use model::{DEFAULT_TOKEN_FILE, MailConfig, MailSecurity, TokenFile, normalize_base_url};
 #[cfg(test)]
-pub use model::ShellConfig;
-pub use model::{
-    DEFAULT_TOKEN_FILE, MailConfig, MailSecurity, MastodonConfig, TokenFile, normalize_base_url,
-};
+pub use model::{MastodonConfig, ShellConfig};
 
 #[cfg(test)]
 mod tests;

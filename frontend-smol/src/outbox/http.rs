@@ -16,7 +16,7 @@ use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 use samsung_core::mastodon::{
     BaseUrl, MAX_RESPONSE_BODY, Request, TransportErrorKind, decode_chunked, parse_response_head,
 };
-use samsung_core::time::Duration as CoreDuration;
+use samsung_host::outbox::mastodon::{Answer, TransportError as Error};
 
 /// Longest response head read.
 const MAX_HEAD: usize = 16 * 1024;
@@ -24,41 +24,17 @@ const MAX_HEAD: usize = 16 * 1024;
 /// the decoded length).
 const MAX_CHUNKED: usize = 2 * MAX_RESPONSE_BODY + 4096;
 
-/// An answer.
-#[derive(Debug)]
-pub(crate) struct Answer {
-    pub status: u16,
-    pub body: Vec<u8>,
-    pub retry_after: Option<CoreDuration>,
-}
-
-/// Why there is no answer; `detail` is for the failure's reason.
-#[derive(Debug)]
-pub(crate) struct Error {
-    pub kind: TransportErrorKind,
-    pub detail: String,
-}
-
-impl Error {
-    fn new(kind: TransportErrorKind, detail: impl Into<String>) -> Error {
-        Error {
-            kind,
-            detail: detail.into(),
-        }
-    }
-
-    /// An I/O error while talking to the server.
-    fn io(what: &str, e: &io::Error) -> Error {
-        let kind = match e.kind() {
-            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => TransportErrorKind::Timeout,
-            io::ErrorKind::UnexpectedEof
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::BrokenPipe => TransportErrorKind::ClosedEarly,
-            _ => TransportErrorKind::Other,
-        };
-        Error::new(kind, format!("{what}: {e}"))
-    }
+/// An I/O error while talking to the server.
+fn io_error(what: &str, e: &io::Error) -> Error {
+    let kind = match e.kind() {
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => TransportErrorKind::Timeout,
+        io::ErrorKind::UnexpectedEof
+        | io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe => TransportErrorKind::ClosedEarly,
+        _ => TransportErrorKind::Other,
+    };
+    Error::new(kind, format!("{what}: {e}"))
 }
 
 /// Sends `req` to `server`; `file` is the media file its body streams, if
@@ -148,7 +124,7 @@ fn connect(server: &BaseUrl, timeout: Duration) -> Result<Stream, Error> {
         tcp.set_write_timeout(Some(timeout)),
         tcp.set_nodelay(true),
     ] {
-        r.map_err(|e| Error::io(&where_, &e))?;
+        r.map_err(|e| io_error(&where_, &e))?;
     }
     if !server.tls {
         return Ok(Stream::Plain(tcp));
@@ -163,7 +139,7 @@ fn connect(server: &BaseUrl, timeout: Duration) -> Result<Stream, Error> {
         conn.complete_io(&mut tcp).map_err(|e| {
             // Nothing of the request was sent: a handshake that did not
             // time out failed as TLS, whatever the socket said.
-            let mut err = Error::io(&format!("{where_}: TLS"), &e);
+            let mut err = io_error(&format!("{where_}: TLS"), &e);
             if err.kind != TransportErrorKind::Timeout {
                 err.kind = TransportErrorKind::Tls;
             }
@@ -191,7 +167,7 @@ fn tls_config() -> Result<Arc<ClientConfig>, String> {
 }
 
 fn send(stream: &mut Stream, req: &Request, file: Option<(File, u64, &Path)>) -> Result<(), Error> {
-    let sending = |e: io::Error| Error::io("sending the request", &e);
+    let sending = |e: io::Error| io_error("sending the request", &e);
     let mut w = BufWriter::with_capacity(64 * 1024, stream);
     w.write_all(&req.head).map_err(sending)?;
     w.write_all(&req.body.prefix).map_err(sending)?;
@@ -213,7 +189,7 @@ fn send(stream: &mut Stream, req: &Request, file: Option<(File, u64, &Path)>) ->
 }
 
 fn read_answer(stream: &mut Stream) -> Result<Answer, Error> {
-    let reading = |e: &io::Error| Error::io("reading the answer", e);
+    let reading = |e: &io::Error| io_error("reading the answer", e);
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = [0u8; 8192];
     let mut eof = false;

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use tracing::debug;
 
-use super::worker::{Attempt, Failure, Stop};
+use samsung_host::outbox::Attempt;
+
+use super::worker::{Failure, Runner, Stop};
 use samsung_host::outbox::ShellValues;
 use samsung_host::outbox::disk::{self, ShellSpec};
 
@@ -58,7 +60,7 @@ pub(crate) fn fill(template: &str, v: &ShellValues) -> String {
 }
 
 /// One attempt at a shell job; Ok(summary) when the command exited 0.
-pub(crate) fn run(a: &Attempt<'_>, spec: &ShellSpec) -> Result<String, Stop> {
+pub(crate) fn run(a: &Runner<'_>, attempt: &Attempt, spec: &ShellSpec) -> Result<String, Stop> {
     let cfg = a.settings().shell.get(&spec.instance).ok_or_else(|| {
         Failure::permanent(format!(
             "no [{}] section in the configuration",
@@ -74,7 +76,7 @@ pub(crate) fn run(a: &Attempt<'_>, spec: &ShellSpec) -> Result<String, Stop> {
     let run = execute(program, args, stdin, timeout, || a.stopping())
         .map_err(|e| Failure::transient(format!("cannot run {program}: {e}")))?;
     if !run.stdout.is_empty() {
-        debug!(job = %a.job.id, "{program} wrote: {}", disk::excerpt(&run.stdout, 500));
+        debug!(job = %attempt.job.id, "{program} wrote: {}", disk::excerpt(&run.stdout, 500));
     }
     match run.status {
         Some(s) if s.success() => Ok(String::from("command exited 0")),

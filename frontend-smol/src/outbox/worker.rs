@@ -5,14 +5,13 @@
 //!
 //! Mastodon's sockets and lettre block, so these are std threads, not smol tasks.
 
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use samsung_host::outbox::disk::{self, JobFile, JobSpec};
+use samsung_host::outbox::disk::{self, JobSpec};
 use samsung_host::outbox::{Claim, OutboxSettings, Step};
 use tracing::{error, warn};
 
@@ -20,16 +19,15 @@ use super::Outbox;
 
 pub(crate) use samsung_host::outbox::{Failure, Stop};
 
-/// What a job runner gets for one attempt.
+/// What a job runner gets besides its attempt: the outbox's settings and
+/// the worker's stop flag.
 #[derive(Debug)]
-pub(crate) struct Attempt<'a> {
+pub(crate) struct Runner<'a> {
     pub outbox: &'a Outbox,
-    pub dir: &'a Path,
-    pub job: &'a JobFile,
     stop: &'a AtomicBool,
 }
 
-impl Attempt<'_> {
+impl Runner<'_> {
     pub fn settings(&self) -> &OutboxSettings {
         self.outbox.settings()
     }
@@ -187,16 +185,11 @@ fn worker_loop(outbox: &Outbox, stop: &AtomicBool) {
 /// failed or unreadable).
 fn run_one(outbox: &Outbox, claim: &Claim, stop: &AtomicBool) -> Option<u64> {
     let mut attempt = outbox.begin(&claim.id)?;
-    let a = Attempt {
-        outbox,
-        dir: &attempt.dir,
-        job: &attempt.job,
-        stop,
-    };
+    let r = Runner { outbox, stop };
     let result = match &attempt.job.spec {
-        JobSpec::Mastodon(spec) => super::mastodon::run(&a, spec, &mut attempt.progress),
-        JobSpec::Mail(spec) => super::mail::run(&a, spec),
-        JobSpec::Shell(spec) => super::shell::run(&a, spec),
+        JobSpec::Mastodon(_) => super::mastodon::run(&r, &mut attempt),
+        JobSpec::Mail(spec) => super::mail::run(&r, &attempt, spec),
+        JobSpec::Shell(spec) => super::shell::run(&r, &attempt, spec),
     };
     outbox.finish(attempt, result, disk::now_ms())
 }

@@ -27,13 +27,21 @@ use super::ShellValues;
 
 /// Format version of `job.json` / `state.json`.
 pub const FORMAT_VERSION: u32 = 1;
+/// A job's immutable description.
 pub const JOB_FILE: &str = "job.json";
+/// A job's progress, rewritten after every step.
 pub const STATE_FILE: &str = "state.json";
+/// Left by `outbox retry` (another process); the running bridge re-queues every job when it sees it.
 pub const RETRY_MARKER: &str = "retry-now";
+/// The lock file held by the bridge that owns the outbox.
 pub const LOCK_FILE: &str = "lock";
+/// Jobs not finished yet (queued, retrying, failed).
 pub const JOBS: &str = "jobs";
+/// Finished jobs, kept for the listing.
 pub const DONE: &str = "done";
+/// Jobs being assembled (removed at open).
 pub const TMP: &str = "tmp";
+/// Social batches still collecting files.
 pub const BATCHES: &str = "batches";
 /// In a batch directory: the id of the job it is being turned into.
 pub const BATCH_JOB_MARKER: &str = "job";
@@ -65,6 +73,7 @@ pub fn new_job_id(now: u64) -> String {
     )
 }
 
+/// A random `u32` (job ids, the back-off's jitter); never fails.
 pub fn random_u32() -> u32 {
     // The id only has to differ from the other ids of the same millisecond;
     // if the OS RNG fails, a counter and the clock's nanoseconds do.
@@ -93,7 +102,9 @@ pub struct StoredFile {
     pub file: String,
     /// The name the camera gave it (for the multipart / MIME headers only).
     pub file_name: String,
+    /// The camera's content type, if it sent one.
     pub content_type: Option<String>,
+    /// Alt text (Mastodon only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alt: Option<String>,
 }
@@ -101,9 +112,13 @@ pub struct StoredFile {
 /// A Mastodon post (or thread).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MastodonSpec {
+    /// `None`: `[MASTODON]`, `Some(name)`: `[MASTODON.<name>]`.
     pub instance: Option<String>,
+    /// The post's text (before the configured postscript).
     pub caption: String,
+    /// The album (batch title), if the camera gave one.
     pub album: Option<String>,
+    /// The files, in posting order.
     pub media: Vec<StoredFile>,
     /// What it came from, for logs and the listing: `batch <id>` or `e-mail`.
     pub source: String,
@@ -112,17 +127,24 @@ pub struct MastodonSpec {
 /// An e-mail via the smarthost.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailSpec {
+    /// The camera's sender (unless the config overrides it).
     pub from: String,
+    /// The recipients.
     pub to: Vec<String>,
+    /// The subject line.
     pub subject: String,
+    /// The text body.
     pub body: String,
+    /// The attachments.
     pub attachments: Vec<StoredFile>,
 }
 
 /// A shell command for one stored file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShellSpec {
+    /// `None`: `[SHELL]`, `Some(name)`: `[SHELL.<name>]`.
     pub instance: Option<String>,
+    /// The command's placeholders.
     pub values: ShellValues,
 }
 
@@ -130,17 +152,24 @@ pub struct ShellSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum JobSpec {
+    /// A Mastodon post (or thread).
     Mastodon(MastodonSpec),
+    /// An e-mail via the smarthost.
     Mail(MailSpec),
+    /// A shell command for one stored file.
     Shell(ShellSpec),
 }
 
 /// `job.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobFile {
+    /// [`FORMAT_VERSION`] when written.
     pub version: u32,
+    /// The job id (its directory name).
     pub id: String,
+    /// When it was queued (Unix ms).
     pub created_ms: u64,
+    /// What to do (its fields are top-level keys, with `kind`).
     #[serde(flatten)]
     pub spec: JobSpec,
 }
@@ -169,6 +198,7 @@ impl JobFile {
     }
 }
 
+/// A target's name: `action` or `action.<instance>`.
 pub fn with_instance(action: &str, instance: Option<&str>) -> String {
     match instance {
         Some(i) => format!("{action}.{i}"),
@@ -176,6 +206,7 @@ pub fn with_instance(action: &str, instance: Option<&str>) -> String {
     }
 }
 
+/// `1 file`, `2 files`.
 pub fn count(n: usize, what: &str) -> String {
     if n == 1 {
         format!("1 {what}")
@@ -227,6 +258,7 @@ pub fn to_json<T: Serialize>(v: &T) -> io::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Reads a JSON file; a parse error names the file.
 pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> io::Result<T> {
     let bytes = fs::read(path)?;
     serde_json::from_slice(&bytes).map_err(|e| {
@@ -279,12 +311,14 @@ pub fn list_names(dir: &Path) -> io::Result<Vec<String>> {
     Ok(out)
 }
 
+/// Reads a job's `job.json` and `state.json` from its directory.
 pub fn load_job(dir: &Path) -> io::Result<(JobFile, JobProgress)> {
     let job: JobFile = read_json(&dir.join(JOB_FILE))?;
     let state = read_json(&dir.join(STATE_FILE))?;
     Ok((job, state))
 }
 
+/// Rewrites a job's `state.json` atomically.
 pub fn save_state(dir: &Path, state: &JobProgress) -> io::Result<()> {
     durable::replace(&dir.join(STATE_FILE), &to_json(state)?)
 }

@@ -12,8 +12,11 @@ use crate::durable;
 /// What a listed entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobKind {
+    /// A Mastodon post.
     Mastodon,
+    /// An e-mail via the smarthost.
     Mail,
+    /// A shell command.
     Shell,
     /// A social batch still collecting its files (not yet a job).
     Batch,
@@ -22,6 +25,7 @@ pub enum JobKind {
 }
 
 impl JobKind {
+    /// The listing's name for it.
     pub const fn as_str(self) -> &'static str {
         match self {
             JobKind::Mastodon => "mastodon",
@@ -51,6 +55,7 @@ pub enum JobState {
 }
 
 impl JobState {
+    /// The listing's name for it.
     pub const fn as_str(self) -> &'static str {
         match self {
             JobState::Collecting => "collecting",
@@ -68,6 +73,7 @@ impl JobState {
 pub struct JobSummary {
     /// Job id (or batch id for [`JobKind::Batch`]).
     pub id: String,
+    /// What it is.
     pub kind: JobKind,
     /// `mastodon`, `mastodon.<instance>`, `mail to a@b`, `shell.<instance>`.
     pub target: String,
@@ -75,10 +81,13 @@ pub struct JobSummary {
     pub detail: String,
     /// Unix ms of the job's creation (batches: of their latest file).
     pub created_ms: u64,
+    /// Attempts so far.
     pub attempts: u32,
     /// Unix ms of the next try (queued and retrying jobs).
     pub next_attempt_ms: Option<u64>,
+    /// Why the last attempt failed.
     pub last_error: Option<String>,
+    /// Where it stands.
     pub state: JobState,
     /// Done jobs: status URLs, "mail sent to 2 recipients", "command exited 0".
     pub result: Option<String>,

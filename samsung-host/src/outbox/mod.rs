@@ -25,6 +25,8 @@ mod batch;
 pub mod disk;
 mod jobs;
 mod listing;
+pub mod mail;
+pub mod mastodon;
 mod schedule;
 
 use std::collections::BTreeMap;
