@@ -11,6 +11,7 @@
 
 mod cli;
 mod config;
+mod http;
 mod net;
 mod notify;
 mod server;

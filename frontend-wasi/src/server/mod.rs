@@ -30,6 +30,7 @@ use crate::net::Listener;
 use crate::notify::Notify;
 
 mod conn;
+mod forward;
 
 /// State shared by all tasks.
 pub(crate) struct Shared {
@@ -42,6 +43,8 @@ pub(crate) struct Shared {
     excluded: Vec<PathBuf>,
     /// Wakes the timer task before its deadline (sessions changed).
     timer_wake: Notify,
+    /// Wakes the outbox runner (a job was scheduled; the outbox calls it).
+    outbox_wake: Notify,
     active: Cell<usize>,
 }
 
@@ -150,9 +153,11 @@ pub async fn run(config: Config) -> Result<(), String> {
         config,
         excluded,
         timer_wake: Notify::default(),
+        outbox_wake,
         active: Cell::new(0),
     });
     wstd::runtime::spawn(timers(shared.clone())).detach();
+    wstd::runtime::spawn(forward::run(shared.clone())).detach();
 
     accept_loop(shared, listener).await;
     Ok(())

@@ -1,0 +1,53 @@
+//! The outbox runner: the shared crate's schedule says what is due, its
+//! Mastodon driver runs a post job over the wasi:http transport, and this
+//! task waits in between (on the reactor, woken when a job is queued).
+//! Mail and shell jobs (only in an outbox a daemon wrote) are left for the
+//! daemon: the component refuses those features at start-up.
+
+use samsung_host::clock::now_ms;
+use samsung_host::outbox::disk::JobSpec;
+use samsung_host::outbox::{Failure, Step, Stop, mastodon};
+use wstd::future::FutureExt;
+
+use super::Shared;
+use crate::http::WasiHttp;
+
+/// Runs due jobs, one at a time, for as long as the component runs.
+pub(super) async fn run(shared: std::rc::Rc<Shared>) {
+    let outbox = &shared.outbox;
+    let mut transport = WasiHttp::new(outbox.settings().http_timeout);
+    loop {
+        let step = outbox.sched().next_step(now_ms());
+        match step {
+            Step::Housekeeping => {
+                outbox.housekeeping(now_ms());
+                outbox.sched().housekeeping_done();
+            }
+            Step::Run(claim) => {
+                let Some(mut attempt) = outbox.begin(&claim.id) else {
+                    outbox.sched().release(claim, None);
+                    continue;
+                };
+                let result = match &attempt.job.spec {
+                    JobSpec::Mastodon(_) => {
+                        mastodon::run(outbox, &mut attempt, &mut transport).await
+                    }
+                    _ => Err(Stop::Failed(Failure::permanent(
+                        "the WASI component sends no e-mail and runs no programs: \
+                         `samsung-bridge outbox retry` lets the daemon take it",
+                    ))),
+                };
+                let due = outbox.finish(attempt, result, now_ms());
+                outbox.sched().release(claim, due);
+            }
+            Step::Wait(d) => {
+                // Either ending is all this task needs.
+                let _ = shared
+                    .outbox_wake
+                    .wait()
+                    .timeout(wstd::task::sleep(d.into()))
+                    .await;
+            }
+        }
+    }
+}
