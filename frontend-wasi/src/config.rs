@@ -5,11 +5,11 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use samsung_core::config::{self as model, Feature};
+use samsung_core::config::{self as model, Feature, MailSecurity};
 
 /// What the component cannot do, whatever the runtime grants: it runs no
-/// programs, has no UDP DNS listener and no SMTP client.
-pub const UNSUPPORTED: &[Feature] = &[Feature::Shell, Feature::Dns, Feature::Mail];
+/// programs and has no UDP DNS listener.
+pub const UNSUPPORTED: &[Feature] = &[Feature::Shell, Feature::Dns];
 
 /// The effective configuration and where it came from.
 #[derive(Debug, Clone)]
@@ -93,6 +93,20 @@ pub fn parse(text: &str, path: Option<&str>) -> Result<Config, ConfigError> {
     model
         .refuse(UNSUPPORTED, "the WASI component")
         .map_err(fail)?;
+    if let Some(mail) = &model.mail {
+        let key = match mail.security {
+            MailSecurity::None => None,
+            MailSecurity::StartTls => Some("MAIL_USE_TLS"),
+            MailSecurity::Tls => Some("MAIL_USE_SSL"),
+        };
+        if let Some(key) = key {
+            return Err(fail(model::ConfigError::new(
+                key,
+                "the WASI component speaks plain SMTP only (no TLS stack in the sandbox): \
+                 use a local relay without TLS, or the daemon",
+            )));
+        }
+    }
     Ok(Config {
         source: path.map(PathBuf::from),
         model,
@@ -133,7 +147,14 @@ mod tests {
         let cases = [
             ("[SHELL]\nCMD = [\"/bin/true\"]\n", "[SHELL]"),
             ("[DNS]\nADDRESS = \"10.42.0.1\"\n", "[DNS]"),
-            ("MAIL_SERVER = \"127.0.0.1\"\n", "MAIL_SERVER"),
+            (
+                "MAIL_SERVER = \"127.0.0.1\"\nMAIL_USE_TLS = true\n",
+                "MAIL_USE_TLS",
+            ),
+            (
+                "MAIL_SERVER = \"127.0.0.1\"\nMAIL_USE_SSL = true\n",
+                "MAIL_USE_SSL",
+            ),
         ];
         for (text, key) in cases {
             let text = format!("SENDERS = [\"x\"]\n{text}");
@@ -142,6 +163,8 @@ mod tests {
             assert!(err.contains(key), "{text}: {err}");
             assert!(err.contains("WASI component"), "{text}: {err}");
         }
+        let plain = "SENDERS = [\"x\"]\nMAIL_SERVER = \"127.0.0.1\"\nMAIL_PORT = 2525\n";
+        assert!(parse(plain, None).is_ok(), "plain SMTP is served");
     }
 
     #[test]

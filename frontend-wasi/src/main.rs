@@ -15,6 +15,7 @@ mod http;
 mod net;
 mod notify;
 mod server;
+mod smtp;
 
 use std::process::ExitCode;
 

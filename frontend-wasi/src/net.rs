@@ -91,6 +91,34 @@ impl Listener {
 }
 
 impl Stream {
+    /// Connects to `addr` (a client connection: the SMTP smarthost).
+    pub async fn connect(addr: SocketAddr) -> io::Result<Self> {
+        let family = match addr {
+            SocketAddr::V4(_) => IpAddressFamily::Ipv4,
+            SocketAddr::V6(_) => IpAddressFamily::Ipv6,
+        };
+        let socket =
+            wasip2::sockets::tcp_create_socket::create_tcp_socket(family).map_err(error)?;
+        let network = wasip2::sockets::instance_network::instance_network();
+        socket
+            .start_connect(&network, to_wasi(addr))
+            .map_err(error)?;
+        let (input, output) = {
+            let pollable = AsyncPollable::new(socket.subscribe());
+            loop {
+                match socket.finish_connect() {
+                    Err(ErrorCode::WouldBlock) => pollable.wait_for().await,
+                    other => break other.map_err(error)?,
+                }
+            }
+        };
+        Ok(Self {
+            input: Input::new(input),
+            output: AsyncOutputStream::new(output),
+            socket,
+        })
+    }
+
     /// Reads what has arrived (at least one byte); Ok(0) at the end.
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.input.read(buf).await

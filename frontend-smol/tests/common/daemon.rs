@@ -400,17 +400,9 @@ pub fn whitelist_config() -> String {
 /// [`whitelist_config`] plus Mastodon at `mastodon_url` (token
 /// `alice_token`) for the site `facebook` and the recipient
 /// `toot@example.org`, and SMTP at `smtp_port` for every other recipient.
-/// The WASI component has no SMTP client and refuses `MAIL_SERVER`: it gets
-/// the configuration without it (other recipients' e-mails are stored), so
-/// its Mastodon scenarios run; the scenarios that check mail are not in its
-/// list.
 pub fn mastodon_config(mastodon_url: &str, smtp_port: u16) -> String {
-    let mail = match Server::current() {
-        Server::Daemon => format!("MAIL_SERVER = \"127.0.0.1\"\nMAIL_PORT = {smtp_port}\n"),
-        Server::Wasi(_) => String::new(),
-    };
     format!(
-        "{}{mail}\n[MASTODON]\nBASE_URL = \"{mastodon_url}\"\nTOKEN = \"{MASTODON_TOKEN}\"\n\n[ACTIONS]\nfacebook = \"mastodon\"\n\"toot@example.org\" = \"mastodon\"\n",
+        "{}MAIL_SERVER = \"127.0.0.1\"\nMAIL_PORT = {smtp_port}\n\n[MASTODON]\nBASE_URL = \"{mastodon_url}\"\nTOKEN = \"{MASTODON_TOKEN}\"\n\n[ACTIONS]\nfacebook = \"mastodon\"\n\"toot@example.org\" = \"mastodon\"\n",
         whitelist_config()
     )
 }

@@ -1,16 +1,18 @@
 //! The outbox runner: the shared crate's schedule says what is due, its
 //! Mastodon driver runs a post job over the wasi:http transport, and this
 //! task waits in between (on the reactor, woken when a job is queued).
-//! Mail and shell jobs (only in an outbox a daemon wrote) are left for the
-//! daemon: the component refuses those features at start-up.
+//! Mail jobs go out over plain SMTP (`smtp.rs`); shell jobs (only in an
+//! outbox a daemon wrote: the component refuses `shell`) are left for the
+//! daemon.
 
 use samsung_host::clock::now_ms;
 use samsung_host::outbox::disk::JobSpec;
-use samsung_host::outbox::{Failure, Step, Stop, mastodon};
+use samsung_host::outbox::{Failure, Step, Stop, mail, mastodon};
 use wstd::future::FutureExt;
 
 use super::Shared;
 use crate::http::WasiHttp;
+use crate::smtp;
 
 /// Runs due jobs, one at a time, for as long as the component runs.
 pub(super) async fn run(shared: std::rc::Rc<Shared>) {
@@ -28,12 +30,24 @@ pub(super) async fn run(shared: std::rc::Rc<Shared>) {
                     outbox.sched().release(claim, None);
                     continue;
                 };
+                let settings = outbox.settings();
                 let result = match &attempt.job.spec {
                     JobSpec::Mastodon(_) => {
                         mastodon::run(outbox, &mut attempt, &mut transport).await
                     }
-                    _ => Err(Stop::Failed(Failure::permanent(
-                        "the WASI component sends no e-mail and runs no programs: \
+                    JobSpec::Mail(spec) => match &settings.mail {
+                        Some(cfg) => match mail::build(&attempt, spec, cfg) {
+                            Ok(m) => smtp::send(&m, cfg, settings.smtp_timeout)
+                                .await
+                                .map_err(Stop::Failed),
+                            Err(f) => Err(Stop::Failed(f)),
+                        },
+                        None => Err(Stop::Failed(Failure::permanent(
+                            "no MAIL_SERVER in the configuration",
+                        ))),
+                    },
+                    JobSpec::Shell(_) => Err(Stop::Failed(Failure::permanent(
+                        "the WASI component runs no programs: \
                          `samsung-bridge outbox retry` lets the daemon take it",
                     ))),
                 };
