@@ -75,3 +75,4 @@ pub mod sessions;
 pub mod store;
 #[cfg(test)]
 mod testutil;
+pub mod transfers;

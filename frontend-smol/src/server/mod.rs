@@ -10,7 +10,6 @@
 //! long — fsync, placing files, queueing jobs — run on smol's blocking pool.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -19,11 +18,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use samsung_core::ClientAddr;
-use samsung_core::conn::{
-    Attachment, Connection, DOWNLOAD_TRANSMIT_BUF, DownloadAnswer, Event, ListingEntry,
-    MIN_TRANSMIT_BUF,
-};
-use samsung_core::sns::{Bridge, BridgeEvent, TransferId, Upload};
+use samsung_core::conn::{Connection, DOWNLOAD_TRANSMIT_BUF, Event, MIN_TRANSMIT_BUF};
+use samsung_core::sns::{Bridge, BridgeEvent};
 use samsung_core::time::Instant;
 use smol::future::FutureExt;
 use smol::io::{AsyncReadExt, AsyncWriteExt};
@@ -31,7 +27,8 @@ use smol::{Async, LocalExecutor, Timer};
 
 use samsung_host::deliver::{finish_email, finish_upload};
 use samsung_host::sessions::SessionFile;
-use samsung_host::store::{Store, TempFile};
+use samsung_host::store::Store;
+use samsung_host::transfers::Transfers;
 
 use crate::config::Config;
 use crate::outbox::{Outbox, OutboxSettings};
