@@ -68,6 +68,7 @@
 #![warn(missing_docs)]
 
 pub mod clock;
+pub mod config;
 pub mod deliver;
 pub mod durable;
 pub mod outbox;
