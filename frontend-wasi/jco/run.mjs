@@ -50,6 +50,6 @@ try {
 } catch (e) {
   // A `main` that returned a failure exit code ends `run` with an error
   // result (it has printed its message); anything else is a trap.
-  if (e?.name !== 'ComponentError' || e.payload !== undefined) console.error(e);
+  if (e?.constructor?.name !== 'ComponentError' || e.payload !== undefined) console.error(e);
   process.exit(1);
 }
