@@ -5,8 +5,11 @@
 //! outbox a daemon wrote: the component refuses `shell`) are left for the
 //! daemon.
 
+use samsung_core::mastodon::RequestBody;
+use samsung_core::mastodon::{BaseUrl, Endpoint, Request, instance_request};
 use samsung_host::clock::now_ms;
 use samsung_host::outbox::disk::JobSpec;
+use samsung_host::outbox::mastodon::MastodonTransport;
 use samsung_host::outbox::{Failure, Step, Stop, mail, mastodon};
 use wstd::future::FutureExt;
 
@@ -18,6 +21,7 @@ use crate::smtp;
 pub(super) async fn run(shared: std::rc::Rc<Shared>) {
     let outbox = &shared.outbox;
     let mut transport = WasiHttp::new(outbox.settings().http_timeout);
+    check_outbound(&shared, &mut transport).await;
     loop {
         let step = outbox.sched().next_step(now_ms());
         match step {
@@ -62,6 +66,40 @@ pub(super) async fn run(shared: std::rc::Rc<Shared>) {
                     .timeout(wstd::task::sleep(d.into()))
                     .await;
             }
+        }
+    }
+}
+
+/// Says at start-up whether the runtime lets Mastodon posts out: one
+/// unauthenticated `GET /api/v2/instance` per configured instance. Whatever
+/// the answer, jobs stay queued until they can be sent.
+async fn check_outbound(shared: &Shared, transport: &mut WasiHttp) {
+    for cfg in shared.config.model.mastodon.values() {
+        let Ok(server) = BaseUrl::parse(&cfg.base_url) else {
+            continue;
+        };
+        let ep = Endpoint {
+            host: &server.authority,
+            base_path: &server.base_path,
+            token: &cfg.token,
+        };
+        let req = Request {
+            method: "GET",
+            path: String::from("/api/v2/instance"),
+            head: instance_request(&ep),
+            body: RequestBody::default(),
+        };
+        match transport.exchange(&server, &req, None).await {
+            Ok(answer) => tracing::info!(
+                "Mastodon at {}: reachable over wasi:http (HTTP {})",
+                cfg.base_url,
+                answer.status
+            ),
+            Err(e) => tracing::warn!(
+                "Mastodon at {}: not reachable now ({}); posts stay queued and are retried",
+                cfg.base_url,
+                e.detail
+            ),
         }
     }
 }
