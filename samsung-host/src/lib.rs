@@ -21,18 +21,22 @@
 //! 3. [`outbox::Outbox::open`]`(OUTBOX_FOLDER, settings, notify)` — locks
 //!    it, drops half-written jobs, schedules the jobs of an earlier run;
 //!    `notify` is called whenever a job was scheduled (wake your runner).
+//!    Then [`startup::announce_config`] logs what the configuration does.
 //!
-//! **Per upload / e-mail** (the core's `conn::Event`s)
-//! 4. `Event::UploadStart`/`AttachmentStart`: [`store::Store::temp_file`]
-//!    `(file_name)`; each body chunk: [`store::TempFile::write`].
-//! 5. `Event::UploadComplete`: [`deliver::finish_upload`]`(&store, &outbox,
-//!    &upload, temp)`; `Event::EmailComplete`: [`deliver::finish_email`]
-//!    `(&store, &outbox, &email, files)`. Both fsync, run the core's
-//!    delivery plan (place files under their folder with no overwrite,
-//!    queue Mastodon/mail/shell jobs, add to a social batch), log one line,
-//!    and return whether the camera may be told `succ`
-//!    (`Connection::handle_stored`). A failed or aborted upload:
-//!    [`store::TempFile::discard`].
+//! **Per connection** (`Connection::new(`[`conn::client_addr`]`(peer), now)`)
+//! 4. A [`conn::Transfers`] per connection. Data borrowed from the input
+//!    (`Event::into_owned` gives `Err((transfer, data))`):
+//!    [`conn::Transfers::write`]; every other event:
+//!    [`conn::Transfers::on_event`]`(&store, &excluded, ev)`, which keeps
+//!    uploads and attachments in temporary files and returns a
+//!    [`conn::Next`]:
+//! 5. `Next::Store(finish)`: [`conn::Finish::run`]`(&store, &outbox)` —
+//!    fsync, the core's delivery plan (place files under their folder with
+//!    no overwrite, queue Mastodon/mail/shell jobs, add to a social batch;
+//!    [`deliver`]), one log line — then `conn.handle_stored(bridge, now,
+//!    finish.transfer(), stored)`; `Next::Download { answer, file }`:
+//!    `conn.handle_download(answer)` and stream `file` after the head.
+//!    At the end: [`conn::log_request`]`(peer.ip(), conn.summary())`.
 //! 6. After a core call changed the sessions
 //!    (`bridge.sessions_revision()` differs:
 //!    [`sessions::SessionFile::is_saved`] is false):
@@ -69,11 +73,12 @@
 
 pub mod clock;
 pub mod config;
+pub mod conn;
 pub mod deliver;
 pub mod durable;
 pub mod outbox;
 pub mod sessions;
+pub mod startup;
 pub mod store;
 #[cfg(test)]
 mod testutil;
-pub mod transfers;

@@ -13,7 +13,8 @@ pub(super) async fn serve(shared: &Arc<Shared>, mut stream: Async<TcpStream>, pe
     let _ = stream.get_ref().set_nodelay(true);
     let mut conn = Connection::new(client_addr(peer), now());
     let mut buf = take_buffer(HEAD_BUF);
-    let mut transfers = Transfers::default();
+    let mut transfers = Transfers::new();
+    let mut download: Option<PathBuf> = None;
     let out_len = if shared.config.model.insecure_download {
         DOWNLOAD_TRANSMIT_BUF
     } else {
@@ -27,7 +28,7 @@ pub(super) async fn serve(shared: &Arc<Shared>, mut stream: Async<TcpStream>, pe
         if let Some(n) = conn.poll_transmit(&mut out) {
             let written = write_timeout(&mut stream, &out[..n]).await;
             if written.is_ok()
-                && let (Some(len), Some(path)) = (conn.body_follows(), transfers.take_download())
+                && let (Some(len), Some(path)) = (conn.body_follows(), download.take())
                 && let Err(e) = send_file(&mut stream, &path, len).await
             {
                 tracing::info!("download of {} to {peer} stopped: {e}", path.display());
@@ -47,7 +48,7 @@ pub(super) async fn serve(shared: &Arc<Shared>, mut stream: Async<TcpStream>, pe
                 conn.handle_eof(&mut shared.bridge(), now);
             }
             Wake::Read(Ok(n)) => {
-                feed(shared, &mut conn, &buf[..n], &mut transfers).await;
+                feed(shared, &mut conn, &buf[..n], &mut transfers, &mut download).await;
                 if n == buf.len() && buf.len() < BODY_BUF {
                     // A full small buffer: a body is streaming in.
                     give_buffer(std::mem::replace(&mut buf, take_buffer(BODY_BUF)));
@@ -56,7 +57,7 @@ pub(super) async fn serve(shared: &Arc<Shared>, mut stream: Async<TcpStream>, pe
             Wake::Deadline => conn.handle_timeout(&mut shared.bridge(), now),
         }
         while let Some(ev) = conn.poll_event() {
-            on_event(shared, &mut conn, ev, &mut transfers).await;
+            on_event(shared, &mut conn, ev, &mut transfers, &mut download).await;
         }
         drain_bridge(shared).await;
         if matches!(wake, Wake::Read(Ok(0)) | Wake::Read(Err(_))) && !conn.is_closed() {
@@ -67,24 +68,12 @@ pub(super) async fn serve(shared: &Arc<Shared>, mut stream: Async<TcpStream>, pe
         }
     }
     give_buffer(buf);
-    // What the camera did not finish is deleted now.
     drop(transfers);
     if conn.poll_save_sessions() {
         sessions_changed(shared).await;
     }
     if let Some(s) = conn.summary() {
-        let status = s
-            .status
-            .map_or_else(|| String::from("no answer"), |c| c.to_string());
-        tracing::info!(
-            "{} {} {}{} → {status} [{}] {}",
-            peer.ip(),
-            s.method.as_str(),
-            s.host.as_deref().unwrap_or(""),
-            s.loggable_path,
-            s.kind.as_str(),
-            s.user_agent.as_deref().unwrap_or("-")
-        );
+        log_request(peer.ip(), s);
     }
 }
 
@@ -143,6 +132,7 @@ pub(super) async fn feed(
     conn: &mut Connection,
     input: &[u8],
     transfers: &mut Transfers,
+    download: &mut Option<PathBuf>,
 ) {
     let mut off = 0;
     loop {
@@ -161,47 +151,35 @@ pub(super) async fn feed(
                 Some(Ok(ev)) => ev,
             }
         };
-        on_event(shared, conn, owned, transfers).await;
+        on_event(shared, conn, owned, transfers, download).await;
     }
 }
 
+/// Acts on one event: the transfers keep the files; completions are
+/// stored off the event loop before the camera is answered.
 pub(super) async fn on_event(
     shared: &Shared,
     conn: &mut Connection,
     ev: Event<'static>,
     transfers: &mut Transfers,
+    download: &mut Option<PathBuf>,
 ) {
-    match ev {
-        Event::UploadStart(upload) => transfers.start_upload(&shared.store, upload),
-        Event::AttachmentStart(att) => transfers.start_attachment(&shared.store, att),
-        Event::Data { transfer, data } => transfers.write(transfer, data),
-        Event::AttachmentEnd { .. } => {}
-        Event::UploadComplete { transfer } => {
-            let stored = match transfers.take_upload(transfer) {
-                Some((upload, temp)) => {
-                    let (store, outbox) = (shared.store.clone(), shared.outbox.clone());
-                    smol::unblock(move || finish_upload(&store, &outbox, &upload, temp)).await
-                }
-                None => false,
-            };
+    match transfers.on_event(&shared.store, &shared.excluded, ev) {
+        Next::Done => {}
+        Next::Store(finish) => {
+            let transfer = finish.transfer();
+            let (store, outbox) = (shared.store.clone(), shared.outbox.clone());
+            let stored = smol::unblock(move || finish.run(&store, &outbox)).await;
             conn.handle_stored(&mut shared.bridge(), now(), transfer, stored);
         }
-        Event::EmailComplete(email) => {
-            let transfer = email.transfer;
-            let stored = match transfers.take_email(transfer) {
-                Some(files) => {
-                    let (store, outbox) = (shared.store.clone(), shared.outbox.clone());
-                    smol::unblock(move || finish_email(&store, &outbox, &email, files)).await
-                }
-                None => false,
-            };
-            conn.handle_stored(&mut shared.bridge(), now(), transfer, stored);
-        }
-        Event::Aborted { transfer, reason } => transfers.abort(transfer, reason),
-        Event::Download { path } => {
-            let answer = transfers.download(&shared.store, &path, &shared.excluded);
+        Next::Download { answer, file } => {
+            if file.is_some() {
+                *download = file;
+            }
             conn.handle_download(answer);
         }
-        other => tracing::warn!("ignoring a core event this daemon does not know: {other:?}"),
+        Next::Unknown(other) => {
+            tracing::warn!("ignoring a core event this daemon does not know: {other:?}");
+        }
     }
 }

@@ -17,7 +17,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use samsung_core::ClientAddr;
 use samsung_core::conn::{Connection, DOWNLOAD_TRANSMIT_BUF, Event, MIN_TRANSMIT_BUF};
 use samsung_core::sns::{Bridge, BridgeEvent};
 use samsung_core::time::Instant;
@@ -25,10 +24,10 @@ use smol::future::FutureExt;
 use smol::io::{AsyncReadExt, AsyncWriteExt};
 use smol::{Async, LocalExecutor, Timer};
 
-use samsung_host::deliver::{finish_email, finish_upload};
+use samsung_host::conn::{Next, Transfers, client_addr, log_request};
 use samsung_host::sessions::SessionFile;
+use samsung_host::startup::announce_config;
 use samsung_host::store::Store;
-use samsung_host::transfers::Transfers;
 
 use crate::config::Config;
 use crate::outbox::{Outbox, OutboxSettings};
@@ -55,16 +54,6 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// (load benchmark: 17k vs 14k hotspot checks/s, 1.0-1.3 vs ~1.0 GB/s of
 /// uploads); fsync and file placement run on the blocking pool anyway.
 const ACCEPT_THREADS: usize = 1;
-fn client_addr(peer: SocketAddr) -> ClientAddr {
-    match peer {
-        SocketAddr::V4(v4) => ClientAddr::from_ipv4(v4.ip().octets()),
-        SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
-            Some(v4) => ClientAddr::from_ipv4(v4.octets()),
-            None => ClientAddr::from_ipv6(v6.ip().octets()),
-        },
-    }
-}
-
 /// State shared by all connection tasks and threads.
 struct Shared {
     bridge: Mutex<Bridge>,
@@ -203,7 +192,7 @@ pub fn run(config: Config) -> Result<(), String> {
         "samsung-bridge {} listening on {local} (cameras connect to port 80: forward it here)",
         env!("CARGO_PKG_VERSION")
     );
-    announce_config(&config, store.root());
+    announce_config(config.source.as_deref(), &config.model, store.root());
 
     let shared = Arc::new(Shared {
         bridge: Mutex::new(bridge),
@@ -282,29 +271,6 @@ fn serve_until_signal(
         );
     }
     result
-}
-
-fn announce_config(config: &Config, root: &Path) {
-    match &config.source {
-        None => tracing::info!(
-            "no --config given: embedded default — accepting any camera, storing every upload \
-             under {}, forwarding nothing",
-            root.display()
-        ),
-        Some(path) => tracing::info!("configuration from {}", path.display()),
-    }
-    match &config.model.senders {
-        None => tracing::info!("accepting every camera (no SENDERS whitelist)"),
-        Some(list) => tracing::info!(users = list.len(), "SENDERS whitelist active"),
-    }
-    if config.model.insecure_download {
-        tracing::warn!(
-            "INSECURE_DOWNLOAD: stored files are readable by anyone who can reach this port"
-        );
-    }
-    for w in &config.model.warnings {
-        tracing::warn!("config: {w}");
-    }
 }
 
 async fn accept_loop(

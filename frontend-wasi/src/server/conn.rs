@@ -9,11 +9,10 @@ use std::path::PathBuf;
 use samsung_core::conn::{Connection, DOWNLOAD_TRANSMIT_BUF, Event, MIN_TRANSMIT_BUF};
 use samsung_core::time::Instant;
 use samsung_host::clock::now;
-use samsung_host::deliver::{finish_email, finish_upload};
-use samsung_host::transfers::Transfers;
+use samsung_host::conn::{Next, Transfers, client_addr, log_request};
 use wstd::future::FutureExt;
 
-use super::{Shared, client_addr, drain_bridge};
+use super::{Shared, drain_bridge};
 use crate::net::Stream;
 
 /// First read buffer of a connection: request heads and XML bodies fit.
@@ -32,7 +31,8 @@ enum Wake {
 pub(super) async fn serve(shared: &Shared, stream: Stream, peer: SocketAddr) {
     let mut conn = Connection::new(client_addr(peer), now());
     let mut buf = vec![0u8; HEAD_BUF];
-    let mut transfers = Transfers::default();
+    let mut transfers = Transfers::new();
+    let mut download: Option<PathBuf> = None;
     let out_len = if shared.config.model.insecure_download {
         DOWNLOAD_TRANSMIT_BUF
     } else {
@@ -46,7 +46,7 @@ pub(super) async fn serve(shared: &Shared, stream: Stream, peer: SocketAddr) {
         if let Some(n) = conn.poll_transmit(&mut out) {
             let written = write_timeout(&stream, &out[..n]).await;
             if written.is_ok()
-                && let (Some(len), Some(path)) = (conn.body_follows(), transfers.take_download())
+                && let (Some(len), Some(path)) = (conn.body_follows(), download.take())
                 && let Err(e) = send_file(&stream, &path, len).await
             {
                 tracing::info!("download of {} to {peer} stopped: {e}", path.display());
@@ -65,7 +65,7 @@ pub(super) async fn serve(shared: &Shared, stream: Stream, peer: SocketAddr) {
         match wake {
             Wake::Read(Ok(0)) | Wake::Read(Err(_)) => conn.handle_eof(&mut shared.bridge(), now),
             Wake::Read(Ok(n)) => {
-                feed(shared, &mut conn, &buf[..n], &mut transfers);
+                feed(shared, &mut conn, &buf[..n], &mut transfers, &mut download);
                 if n == buf.len() && buf.len() < BODY_BUF {
                     // A full small buffer: a body is streaming in.
                     buf = vec![0u8; BODY_BUF];
@@ -74,7 +74,7 @@ pub(super) async fn serve(shared: &Shared, stream: Stream, peer: SocketAddr) {
             Wake::Deadline => conn.handle_timeout(&mut shared.bridge(), now),
         }
         while let Some(ev) = conn.poll_event() {
-            on_event(shared, &mut conn, ev, &mut transfers);
+            on_event(shared, &mut conn, ev, &mut transfers, &mut download);
         }
         drain_bridge(shared);
         if gone && !conn.is_closed() {
@@ -90,18 +90,7 @@ pub(super) async fn serve(shared: &Shared, stream: Stream, peer: SocketAddr) {
         sessions_changed(shared);
     }
     if let Some(s) = conn.summary() {
-        let status = s
-            .status
-            .map_or_else(|| String::from("no answer"), |c| c.to_string());
-        tracing::info!(
-            "{} {} {}{} → {status} [{}] {}",
-            peer.ip(),
-            s.method.as_str(),
-            s.host.as_deref().unwrap_or(""),
-            s.loggable_path,
-            s.kind.as_str(),
-            s.user_agent.as_deref().unwrap_or("-")
-        );
+        log_request(peer.ip(), s);
     }
 }
 
@@ -150,7 +139,13 @@ async fn send_file(stream: &Stream, path: &PathBuf, len: u64) -> io::Result<()> 
 }
 
 /// Feeds received bytes through the connection (the core's drain loop).
-fn feed(shared: &Shared, conn: &mut Connection, input: &[u8], transfers: &mut Transfers) {
+fn feed(
+    shared: &Shared,
+    conn: &mut Connection,
+    input: &[u8],
+    transfers: &mut Transfers,
+    download: &mut Option<PathBuf>,
+) {
     let mut off = 0;
     loop {
         let owned = {
@@ -167,35 +162,33 @@ fn feed(shared: &Shared, conn: &mut Connection, input: &[u8], transfers: &mut Tr
                 Some(Ok(ev)) => ev,
             }
         };
-        on_event(shared, conn, owned, transfers);
+        on_event(shared, conn, owned, transfers, download);
     }
 }
 
-fn on_event(shared: &Shared, conn: &mut Connection, ev: Event<'static>, transfers: &mut Transfers) {
-    let store = &shared.store;
-    match ev {
-        Event::UploadStart(upload) => transfers.start_upload(store, upload),
-        Event::AttachmentStart(att) => transfers.start_attachment(store, att),
-        Event::Data { transfer, data } => transfers.write(transfer, data),
-        Event::AttachmentEnd { .. } => {}
-        Event::UploadComplete { transfer } => {
-            let stored = transfers
-                .take_upload(transfer)
-                .is_some_and(|(upload, temp)| finish_upload(store, &shared.outbox, &upload, temp));
+/// One event: the shared bookkeeping, then what it hands back. Storing is
+/// synchronous file I/O here (one thread: it holds the other connections
+/// for its duration, like a blocking-pool thread would hold one).
+fn on_event(
+    shared: &Shared,
+    conn: &mut Connection,
+    ev: Event<'static>,
+    transfers: &mut Transfers,
+    download: &mut Option<PathBuf>,
+) {
+    match transfers.on_event(&shared.store, &shared.excluded, ev) {
+        Next::Done => {}
+        Next::Store(finish) => {
+            let transfer = finish.transfer();
+            let stored = finish.run(&shared.store, &shared.outbox);
             conn.handle_stored(&mut shared.bridge(), now(), transfer, stored);
         }
-        Event::EmailComplete(email) => {
-            let transfer = email.transfer;
-            let stored = transfers
-                .take_email(transfer)
-                .is_some_and(|files| finish_email(store, &shared.outbox, &email, files));
-            conn.handle_stored(&mut shared.bridge(), now(), transfer, stored);
-        }
-        Event::Aborted { transfer, reason } => transfers.abort(transfer, reason),
-        Event::Download { path } => {
-            let answer = transfers.download(store, &path, &shared.excluded);
+        Next::Download { answer, file } => {
+            *download = file;
             conn.handle_download(answer);
         }
-        other => tracing::warn!("ignoring a core event this component does not know: {other:?}"),
+        Next::Unknown(ev) => {
+            tracing::warn!("ignoring a core event this component does not know: {ev:?}");
+        }
     }
 }

@@ -15,13 +15,13 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::Duration;
 
-use samsung_core::ClientAddr;
 use samsung_core::sns::{Bridge, BridgeEvent};
 use samsung_host::clock::now;
 use samsung_host::outbox::{
     BATCH_RESCAN, Outbox, OutboxSettings, adopt_batches, post_closed_batch,
 };
 use samsung_host::sessions::SessionFile;
+use samsung_host::startup::announce_config;
 use samsung_host::store::Store;
 use wstd::future::FutureExt;
 
@@ -61,16 +61,6 @@ impl Shared {
         if !self.sessions.is_saved(bridge.sessions_revision()) {
             self.sessions.save_bridge(&bridge);
         }
-    }
-}
-
-fn client_addr(peer: SocketAddr) -> ClientAddr {
-    match peer {
-        SocketAddr::V4(v4) => ClientAddr::from_ipv4(v4.ip().octets()),
-        SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
-            Some(v4) => ClientAddr::from_ipv4(v4.octets()),
-            None => ClientAddr::from_ipv6(v6.ip().octets()),
-        },
     }
 }
 
@@ -143,7 +133,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         "samsung-bridge-wasi {} listening on {local} (cameras connect to port 80: forward it here)",
         env!("CARGO_PKG_VERSION")
     );
-    announce_config(&config, &store);
+    announce_config(config.source.as_deref(), &config.model, store.root());
 
     let shared = Rc::new(Shared {
         bridge: RefCell::new(bridge),
@@ -161,29 +151,6 @@ pub async fn run(config: Config) -> Result<(), String> {
 
     accept_loop(shared, listener).await;
     Ok(())
-}
-
-fn announce_config(config: &Config, store: &Store) {
-    match &config.source {
-        None => tracing::info!(
-            "no --config given: embedded default — accepting any camera, storing every upload \
-             under {}, forwarding nothing",
-            store.root().display()
-        ),
-        Some(path) => tracing::info!("configuration from {}", path.display()),
-    }
-    match &config.model.senders {
-        None => tracing::info!("accepting every camera (no SENDERS whitelist)"),
-        Some(list) => tracing::info!(users = list.len(), "SENDERS whitelist active"),
-    }
-    if config.model.insecure_download {
-        tracing::warn!(
-            "INSECURE_DOWNLOAD: stored files are readable by anyone who can reach this port"
-        );
-    }
-    for w in &config.model.warnings {
-        tracing::warn!("config: {w}");
-    }
 }
 
 async fn accept_loop(shared: Rc<Shared>, listener: Listener) {
