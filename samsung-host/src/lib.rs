@@ -72,6 +72,7 @@
 #![warn(missing_docs)]
 
 pub mod clock;
+pub mod config;
 pub mod conn;
 pub mod deliver;
 pub mod durable;

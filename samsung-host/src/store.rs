@@ -171,7 +171,7 @@ impl Store {
             // No realpath (WASI): the runtime confines paths to the
             // pre-opened directory; refusing symlinks keeps the excluded
             // folders out of reach.
-            Err(e) if e.kind() == io::ErrorKind::Unsupported => {
+            Err(e) if no_realpath(&e, &path) => {
                 no_symlinks(&self.root, &path)?;
                 path
             }
@@ -191,9 +191,17 @@ impl Store {
 /// realpath (WASI), the path as given.
 fn canonical(path: &Path) -> io::Result<PathBuf> {
     match path.canonicalize() {
-        Err(e) if e.kind() == io::ErrorKind::Unsupported => Ok(path.to_path_buf()),
+        Err(e) if no_realpath(&e, path) => Ok(path.to_path_buf()),
         other => other,
     }
+}
+
+/// Whether `canonicalize` failed because the platform cannot do it for
+/// `path`: unsupported, or on WASI an absolute path (wasi-libc resolves
+/// only relative ones and answers NotFound even for an existing file).
+fn no_realpath(e: &io::Error, path: &Path) -> bool {
+    e.kind() == io::ErrorKind::Unsupported
+        || (cfg!(target_os = "wasi") && path.is_absolute() && e.kind() == io::ErrorKind::NotFound)
 }
 
 /// Some(()) when no entry of `path` below `root` is a symlink and it exists.

@@ -1,13 +1,78 @@
 //! The real daemon in a scratch directory: start, signals, restart, CLI.
+//! The same scenarios run against the WASI component when `SAMSUNG_SERVER`
+//! says so (see [`Server`]).
 
 use super::*;
 
 // ---------------------------------------------------------------------------
+// Which server
+
+/// The server the scenarios run against, from `SAMSUNG_SERVER`:
+/// `daemon` (the default), `wasi-jco` or `wasi-wasmtime` (the WASI
+/// component, started by `scripts/run-wasi` under that runtime with the
+/// same arguments, in the same directory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Server {
+    /// The `samsung-bridge` binary.
+    Daemon,
+    /// The component under `WASI_RUNTIME=<runtime>`.
+    Wasi(&'static str),
+}
+
+/// Things only the daemon has; a scenario that needs one fails (never
+/// skips) against the component, so a scenario list that selects it by
+/// mistake cannot pass silently.
+#[derive(Debug, Clone, Copy)]
+pub enum DaemonOnly {
+    /// Subcommands (check-config, decrypt, outbox, mastodon-login).
+    Cli,
+    /// SIGTERM handling: finishing requests in flight, exit status 0. WASI
+    /// 0.2 delivers no signals; the runtime just ends.
+    GracefulShutdown,
+}
+
+impl Server {
+    /// The server selected by `SAMSUNG_SERVER`.
+    pub fn current() -> Server {
+        match std::env::var("SAMSUNG_SERVER").as_deref() {
+            Err(_) | Ok("") | Ok("daemon") => Server::Daemon,
+            Ok("wasi-jco") => Server::Wasi("jco"),
+            Ok("wasi-wasmtime") => Server::Wasi("wasmtime"),
+            Ok(other) => {
+                panic!("SAMSUNG_SERVER={other:?}: use daemon, wasi-jco or wasi-wasmtime")
+            }
+        }
+    }
+
+    /// Fails the test unless the server under test has `what`.
+    pub fn require(what: DaemonOnly) {
+        if let Server::Wasi(runtime) = Server::current() {
+            panic!(
+                "this scenario needs the daemon ({what:?}); it cannot run against the WASI \
+                 component under {runtime}: take it out of the component's scenario list"
+            );
+        }
+    }
+
+    /// The command that starts it (arguments and directory are the caller's).
+    fn command(self) -> Command {
+        match self {
+            Server::Daemon => Command::new(BIN),
+            Server::Wasi(runtime) => {
+                let mut cmd = Command::new(workspace_dir().join("scripts/run-wasi"));
+                cmd.env("WASI_RUNTIME", runtime);
+                cmd
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
 // The daemon
 
-/// A running `samsung-bridge` in its own scratch directory (its working
-/// directory, so the embedded defaults `./uploads`, `./state/...` land
-/// there). Killed on drop; can be stopped with SIGTERM or SIGKILL and
+/// A running `samsung-bridge` (or the WASI component, see [`Server`]) in
+/// its own scratch directory (its working directory, so the embedded
+/// defaults `./uploads`, `./state/...` land there). Killed on drop; can be stopped with SIGTERM or SIGKILL and
 /// restarted on the same directory and port.
 #[derive(Debug)]
 pub struct Daemon {
@@ -77,7 +142,7 @@ impl Daemon {
         self.runs += 1;
         let log = std::fs::File::create(self.log_path(self.runs)).expect("daemon log file");
         let log2 = log.try_clone().expect("daemon log file");
-        let mut cmd = Command::new(BIN);
+        let mut cmd = Server::current().command();
         if self.has_config {
             cmd.arg("--config").arg("config.toml");
         }
@@ -94,7 +159,7 @@ impl Daemon {
         }
         let child = cmd
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {BIN}: {e}"));
+            .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", Server::current()));
         self.child = Some(child);
     }
 
@@ -179,6 +244,11 @@ impl Daemon {
 
     /// Sends SIGTERM (with `kill -TERM`, no unsafe code).
     pub fn sigterm(&self) {
+        Server::require(DaemonOnly::GracefulShutdown);
+        self.send_sigterm();
+    }
+
+    fn send_sigterm(&self) {
         let status = Command::new("kill")
             .arg("-TERM")
             .arg(self.pid().to_string())
@@ -198,9 +268,19 @@ impl Daemon {
     }
 
     /// SIGTERM and wait for exit; panics (with the log) unless it exits 0
-    /// within `timeout`.
+    /// within `timeout`. The WASI component has no signal handling (WASI
+    /// 0.2 delivers none): SIGTERM ends its runtime at once, with the
+    /// runtime's status; everything it answered `succ` for is on disk by then.
     pub fn stop(&mut self, timeout: Duration) {
-        self.sigterm();
+        self.send_sigterm();
+        if let Server::Wasi(_) = Server::current() {
+            assert!(
+                self.wait_exit(timeout).is_some(),
+                "the runtime did not end within {timeout:?} of SIGTERM; log:\n{}",
+                self.log()
+            );
+            return;
+        }
         match self.wait_exit(timeout) {
             Some(s) if s.success() => {}
             Some(s) => panic!(
@@ -264,6 +344,7 @@ impl Daemon {
 
     /// Runs `samsung-bridge ARGS` in the daemon's directory and returns its output.
     pub fn run_cli(&self, args: &[&str]) -> Output {
+        Server::require(DaemonOnly::Cli);
         run_cli_in(&self.dir, args)
     }
 }
@@ -293,6 +374,7 @@ pub fn assert_nothing_stored(d: &Daemon, what: &str) {
 
 /// Runs `samsung-bridge ARGS` in `dir` (no `CONFIG` in its environment).
 pub fn run_cli_in(dir: &Path, args: &[&str]) -> Output {
+    Server::require(DaemonOnly::Cli);
     Command::new(BIN)
         .args(args)
         .current_dir(dir)

@@ -1,1 +1,0 @@
-//! wasm32-wasip2 frontend (its own issue).
