@@ -33,9 +33,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::*;
-use samsung_conformance::fixture::{Body, BodyMode, Check, ConfigName, Exchange, Expect, Fixture};
+use samsung_conformance::fixture::{Check, ConfigName, Exchange, Expect, Fixture};
 use samsung_conformance::run::{RANDOM_SPLIT_SEED, Split, split_points};
-use samsung_conformance::template::{Piece, Template};
+use samsung_conformance::template::Template;
+use samsung_conformance::wire::{self, Vars, check_answer_level};
 use samsung_conformance::{fixture_dir, load_dir, vector_files};
 
 /// A broken loader must not pass by finding nothing.
@@ -43,58 +44,17 @@ const MIN_FIXTURES: usize = 40;
 /// Fixtures replayed at once (each has its own daemon).
 const CONCURRENCY: usize = 4;
 
-fn expand(t: &Template, vars: &BTreeMap<String, String>, len: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    for p in &t.0 {
-        match p {
-            Piece::Lit(b) => out.extend_from_slice(b),
-            Piece::Len => out.extend_from_slice(len.to_string().as_bytes()),
-            Piece::Jpeg(None) => out.extend_from_slice(TINY_JPEG),
-            Piece::Jpeg(Some(n)) => out.extend(jpeg_of_len(*n).expect("valid {{JPEG:n}}")),
-            Piece::Var(v) => out.extend_from_slice(
-                vars.get(v)
-                    .unwrap_or_else(|| panic!("{{{{{v}}}}} was not captured"))
-                    .as_bytes(),
-            ),
-        }
-    }
+/// A template with the captured values; a `{{VAR}}` not captured yet is a
+/// broken fixture.
+fn expand(t: &Template, vars: &Vars, len: usize) -> Vec<u8> {
+    let mut fails = Vec::new();
+    let out = wire::expand(t, vars, len, &mut fails);
+    assert!(fails.is_empty(), "{}", fails.join("; "));
     out
 }
 
-fn text(t: &Template, vars: &BTreeMap<String, String>) -> String {
+fn text(t: &Template, vars: &Vars) -> String {
     String::from_utf8_lossy(&expand(t, vars, 0)).into_owned()
-}
-
-fn build_body(body: &Body, vars: &BTreeMap<String, String>) -> Vec<u8> {
-    let eol: &[u8] = match body.mode {
-        BodyMode::Crlf => b"\r\n",
-        BodyMode::Lf => b"\n",
-        BodyMode::Raw => b"",
-    };
-    let mut out = Vec::new();
-    for (i, line) in body.lines.iter().enumerate() {
-        out.extend(expand(line, vars, 0));
-        if i + 1 < body.lines.len() || body.final_eol {
-            out.extend_from_slice(eol);
-        }
-    }
-    out
-}
-
-fn build_request(ex: &Exchange, vars: &BTreeMap<String, String>) -> Vec<u8> {
-    let body = ex
-        .body
-        .as_ref()
-        .map(|b| build_body(b, vars))
-        .unwrap_or_default();
-    let mut out = Vec::new();
-    for line in &ex.head {
-        out.extend(expand(line, vars, body.len()));
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(&body);
-    out
 }
 
 fn config_text(name: ConfigName) -> Option<String> {
@@ -124,7 +84,7 @@ fn field<'a>(fields: &'a [(String, Template)], key: &str) -> Option<&'a Template
 
 /// Per exchange: whether the fixture expects files in UPLOAD_FOLDER
 /// (`Some(names)`) or involves forwarding, where we do not know (`None`).
-fn stores_here(f: &Fixture, ex: &Exchange, vars: &BTreeMap<String, String>) -> bool {
+fn stores_here(f: &Fixture, ex: &Exchange, vars: &Vars) -> bool {
     for e in &ex.expects {
         match &e.check {
             Check::Upload(fields) => {
@@ -174,11 +134,12 @@ fn run_fixture(f: &Fixture, mode: Mode) -> Outcome {
     let config = config_text(f.config);
     let daemon = Daemon::start(&f.name, config.as_deref());
     let camera = daemon.camera(2);
-    let mut vars: BTreeMap<String, String> = BTreeMap::new();
+    let mut vars: Vars = BTreeMap::new();
     let mut failures = Vec::new();
     let mut unobserved = 0;
     for (index, ex) in f.exchanges.iter().enumerate() {
-        let request = build_request(ex, &vars);
+        let mut fails: Vec<String> = Vec::new();
+        let request = wire::request_bytes(ex, &vars, &mut fails);
         let before: BTreeSet<PathBuf> = daemon.stored_files().into_iter().collect();
         let answer = match mode {
             Mode::Whole => camera.exchange(&request),
@@ -187,7 +148,7 @@ fn run_fixture(f: &Fixture, mode: Mode) -> Outcome {
                 camera.exchange_cuts(&request, &cuts, PIECE_PAUSE)
             }
         };
-        let mut fails: Vec<String> = answer.v21.iter().map(|v| format!("V21: {v}")).collect();
+        fails.extend(answer.v21.iter().map(|v| format!("V21: {v}")));
         // The answer comes after the file is placed: nothing may be in flight.
         let incoming = wait_for(Duration::from_secs(2), || {
             daemon.incoming_files().is_empty().then_some(())
@@ -256,7 +217,7 @@ fn run_fixture(f: &Fixture, mode: Mode) -> Outcome {
 
 struct Ctx<'a> {
     answer: &'a Answer,
-    vars: &'a mut BTreeMap<String, String>,
+    vars: &'a mut Vars,
     daemon: &'a Daemon,
     /// Files that appeared in UPLOAD_FOLDER during this exchange.
     new: &'a [PathBuf],
@@ -311,77 +272,16 @@ impl Ctx<'_> {
     }
 
     fn check(&mut self, e: &Expect, fails: &mut Vec<String>) {
-        let a = self.answer;
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        if let Some(result) = check_answer_level(e, &self.answer.raw, self.vars, now_ms) {
+            if let Err(why) = result {
+                fails.push(why);
+            }
+            return;
+        }
         match &e.check {
-            Check::Status(pattern) => {
-                let got = a.status.to_string();
-                let ok = got.len() == 3
-                    && pattern
-                        .bytes()
-                        .zip(got.bytes())
-                        .all(|(p, g)| p == b'x' || p == g);
-                if !ok {
-                    fails.push(format!("status {}", a.status));
-                }
-            }
-            Check::Header { name, test } => {
-                let values: Vec<&str> = a
-                    .headers
-                    .iter()
-                    .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-                    .map(|(_, v)| v.as_str())
-                    .collect();
-                let ok = test.holds(&values, |t| self.t(t));
-                if !ok {
-                    fails.push(format!("{name} values: {values:?}"));
-                }
-            }
-            Check::BodyExact(t) => {
-                if a.body != expand(t, self.vars, 0) {
-                    fails.push(format!("body is {}", show(&a.body)));
-                }
-            }
-            Check::BodyEmpty => {
-                if !a.body.is_empty() {
-                    fails.push(format!("body is {}", show(&a.body)));
-                }
-            }
-            Check::BodyContains(t) | Check::BodyLacks(t) => {
-                let found = find(&a.body, &expand(t, self.vars, 0)).is_some();
-                if found != matches!(e.check, Check::BodyContains(_)) {
-                    fails.push(format!("body is {}", show(&a.body)));
-                }
-            }
-            Check::BodyStarts(t) => {
-                if !a.body.starts_with(&expand(t, self.vars, 0)) {
-                    fails.push(format!("body is {}", show(&a.body)));
-                }
-            }
-            Check::BodyEnds(t) => {
-                if !a.body.ends_with(&expand(t, self.vars, 0)) {
-                    fails.push(format!("body is {}", show(&a.body)));
-                }
-            }
-            Check::Capture { var, before, after } => {
-                let (b, f) = (self.t(before), self.t(after));
-                match a.capture(&b, &f) {
-                    Some(v) => {
-                        self.vars.insert(var.clone(), v);
-                    }
-                    None => fails.push(format!("nothing to capture in {}", show(&a.body))),
-                }
-            }
-            Check::VarUnixMsNow(var) => {
-                let now = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map(|d| d.as_millis() as u64)
-                    .unwrap_or_default();
-                let got = self.vars.get(var).cloned().unwrap_or_default();
-                match got.parse::<u64>() {
-                    Ok(ms) if ms.abs_diff(now) < 5 * 60 * 1000 => {}
-                    _ => fails.push(format!("{var} = {got:?}, our clock says {now}")),
-                }
-            }
             Check::Stored { file, folder } => {
                 let path = PathBuf::from(self.t(folder)).join(self.t(file));
                 self.expected_new.insert(path.clone());
@@ -489,6 +389,16 @@ impl Ctx<'_> {
                 }
             }
             Check::Batch(_) | Check::BatchClosed(_) => self.unobserved += 1,
+            Check::Status(_)
+            | Check::Header { .. }
+            | Check::BodyExact(_)
+            | Check::BodyEmpty
+            | Check::BodyContains(_)
+            | Check::BodyLacks(_)
+            | Check::BodyStarts(_)
+            | Check::BodyEnds(_)
+            | Check::Capture { .. }
+            | Check::VarUnixMsNow(_) => unreachable!("answer-level checks are done above"),
         }
     }
 }
