@@ -149,6 +149,23 @@ pub fn run(config: Config) -> Result<(), String> {
     let signals =
         async_signal::Signals::new([async_signal::Signal::Term, async_signal::Signal::Int])
             .map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    // The DNS socket is bound before the camera port listens: once a
+    // connection to the camera port succeeds, DNS answers too.
+    let dns = match config.model.dns.clone() {
+        Some(dns) => {
+            let socket = UdpSocket::bind(dns.listen)
+                .and_then(Async::new)
+                .map_err(|e| format!("cannot listen for DNS on {}: {e}", dns.listen))?;
+            tracing::info!(
+                "DNS on {} answers {} Samsung host names with {}",
+                dns.listen,
+                dns.names.len(),
+                dns.address
+            );
+            Some((socket, dns.responder()))
+        }
+        None => None,
+    };
     let listener = bind(config.model.listen)?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let store = Store::open(config.upload_folder()).map_err(|e| {
@@ -205,7 +222,7 @@ pub fn run(config: Config) -> Result<(), String> {
         active: AtomicUsize::new(0),
     });
     let worker = shared.outbox.start();
-    let result = serve_until_signal(shared.clone(), listener, signals);
+    let result = serve_until_signal(shared.clone(), listener, dns, signals);
     save_sessions(&shared);
     worker.shutdown();
     tracing::info!("stopped");
@@ -218,6 +235,7 @@ pub fn run(config: Config) -> Result<(), String> {
 fn serve_until_signal(
     shared: Arc<Shared>,
     listener: TcpListener,
+    dns: Option<(Async<UdpSocket>, samsung_core::dns::DnsResponder)>,
     signals: async_signal::Signals,
 ) -> Result<(), String> {
     let (stop_tx, stop_rx) = smol::channel::bounded::<()>(1);
@@ -236,22 +254,12 @@ fn serve_until_signal(
     }
     drop(stop_rx);
     let ex = LocalExecutor::new();
-    let result = smol::block_on(ex.run(async {
+    smol::block_on(ex.run(async {
         ex.spawn(timers(shared.clone())).detach();
-        if let Some(dns) = shared.config.model.dns.clone() {
-            let socket = UdpSocket::bind(dns.listen)
-                .map_err(|e| format!("cannot listen for DNS on {}: {e}", dns.listen))?;
-            tracing::info!(
-                "DNS on {} answers {} Samsung host names with {}",
-                dns.listen,
-                dns.names.len(),
-                dns.address
-            );
-            let socket = Async::new(socket).map_err(|e| e.to_string())?;
-            ex.spawn(dns_loop(socket, dns.responder())).detach();
+        if let Some((socket, responder)) = dns {
+            ex.spawn(dns_loop(socket, responder)).detach();
         }
         wait_for_signal(signals).await;
-        Ok::<(), String>(())
     }));
     // Closing the channel tells every accepting thread to stop at once.
     drop(stop_tx);
@@ -270,7 +278,7 @@ fn serve_until_signal(
             "shutdown grace over; dropped connections"
         );
     }
-    result
+    Ok(())
 }
 
 async fn accept_loop(
