@@ -362,26 +362,43 @@ impl Outbox {
     }
 }
 
-/// Takes the outbox's lock file. Where the platform has no file locks
-/// (WASI), the outbox is used unlocked: one bridge per directory is then
-/// the user's promise.
+/// How long opening an outbox waits for a lock that another holder is
+/// releasing: a daemon restarted while the old one is still exiting, or a
+/// descriptor briefly duplicated into a child process between its fork and
+/// its exec (the lock lives until every copy is closed).
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Takes the outbox's lock file, waiting up to [`LOCK_WAIT`] for a holder
+/// that is letting go. Where the platform has no file locks (WASI), the
+/// outbox is used unlocked: one bridge per directory is then the user's
+/// promise.
 fn lock_outbox(dir: &Path) -> io::Result<Option<File>> {
     let lock = File::options()
         .create(true)
         .truncate(false)
         .write(true)
         .open(dir.join(disk::LOCK_FILE))?;
-    match lock.try_lock() {
-        Ok(()) => Ok(Some(lock)),
-        Err(fs::TryLockError::WouldBlock) => Err(io::Error::new(
-            io::ErrorKind::ResourceBusy,
-            format!(
-                "outbox {} is in use by another samsung-bridge",
-                dir.display()
-            ),
-        )),
-        Err(fs::TryLockError::Error(e)) if e.kind() == io::ErrorKind::Unsupported => Ok(None),
-        Err(fs::TryLockError::Error(e)) => Err(e),
+    let started = std::time::Instant::now();
+    loop {
+        match lock.try_lock() {
+            Ok(()) => return Ok(Some(lock)),
+            Err(fs::TryLockError::WouldBlock) if started.elapsed() < LOCK_WAIT => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::ResourceBusy,
+                    format!(
+                        "outbox {} is in use by another samsung-bridge",
+                        dir.display()
+                    ),
+                ));
+            }
+            Err(fs::TryLockError::Error(e)) if e.kind() == io::ErrorKind::Unsupported => {
+                return Ok(None);
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(e),
+        }
     }
 }
 
@@ -407,4 +424,47 @@ fn stored_files(media: &[MediaFile], keep_alt: bool) -> (Vec<StoredFile>, Vec<(P
 /// A poisoned lock only means another runner panicked; the data is still consistent on disk.
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod lock_tests {
+    use std::fs::File;
+
+    use super::{LOCK_WAIT, disk, lock_outbox};
+    use crate::testutil::scratch;
+
+    fn held(dir: &std::path::Path) -> File {
+        let f = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(disk::LOCK_FILE))
+            .unwrap();
+        f.try_lock().unwrap();
+        f
+    }
+
+    #[test]
+    fn a_lock_that_is_let_go_within_the_wait_is_taken() {
+        let t = scratch("lock-let-go");
+        let holder = held(&t.dir);
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(LOCK_WAIT / 4);
+            drop(holder);
+        });
+        assert!(lock_outbox(&t.dir).unwrap().is_some());
+        release.join().unwrap();
+    }
+
+    #[test]
+    fn a_lock_held_past_the_wait_is_refused_with_a_clear_reason() {
+        let t = scratch("lock-held");
+        let _holder = held(&t.dir);
+        let err = lock_outbox(&t.dir).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::ResourceBusy);
+        assert!(
+            err.to_string().contains("in use by another samsung-bridge"),
+            "{err}"
+        );
+    }
 }
